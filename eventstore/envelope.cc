@@ -1,0 +1,217 @@
+#include "envelope.h"
+
+#include <openssl/evp.h>
+
+#include <cstring>
+
+#include "portal/eventstore/command_record_generated.h"
+#include "portal/eventstore/envelope_generated.h"
+#include "portal/eventstore/rocksdb_layout.h"
+
+namespace portal::eventstore::envelope {
+
+namespace {
+
+fb::Id16 to_fb(const Id16& id) {
+  return fb::Id16(flatbuffers::span<const std::uint8_t, 16>(id.bytes));
+}
+
+Id16 from_fb(const fb::Id16* id) {
+  Id16 out;
+  if (id != nullptr) std::memcpy(out.bytes.data(), id->b()->Data(), 16);
+  return out;
+}
+
+std::string_view as_view(const flatbuffers::String* s) {
+  return s == nullptr ? std::string_view() : std::string_view(s->data(), s->size());
+}
+
+std::string_view as_view(const flatbuffers::Vector<std::uint8_t>* v) {
+  return v == nullptr ? std::string_view()
+                      : std::string_view(reinterpret_cast<const char*>(v->data()), v->size());
+}
+
+Status corrupt_record(std::uint64_t position, std::string_view why) {
+  return Status::corruption("log record at position " + std::to_string(position) +
+                            " fails verification: " + std::string(why));
+}
+
+}  // namespace
+
+std::string prepare(const NewEvent& event, std::string_view stream, const CommandId& command_id) {
+  flatbuffers::FlatBufferBuilder fbb(256 + stream.size() + event.type.size() + event.metadata.size() +
+                                     event.payload.size());
+  // Placeholders must be materialized so stamp() can patch them in place.
+  fbb.ForceDefaults(true);
+  auto stream_off = fbb.CreateString(stream.data(), stream.size());
+  auto type_off = fbb.CreateString(event.type);
+  auto metadata_off =
+      fbb.CreateVector(reinterpret_cast<const std::uint8_t*>(event.metadata.data()), event.metadata.size());
+  auto payload_off =
+      fbb.CreateVector(reinterpret_cast<const std::uint8_t*>(event.payload.data()), event.payload.size());
+  EventId event_id = event.event_id.is_nil() ? Id16::random() : event.event_id;
+  fb::Id16 ev = to_fb(event_id), cmd = to_fb(command_id), corr = to_fb(event.correlation_id),
+           caus = to_fb(event.causation_id);
+  fb::EnvelopeBuilder b(fbb);
+  b.add_position(0);
+  b.add_version(0);
+  b.add_recorded_at_us(0);
+  b.add_type_code(event.type_code);
+  b.add_stream(stream_off);
+  b.add_type(type_off);
+  b.add_event_id(&ev);
+  b.add_command_id(&cmd);
+  b.add_correlation_id(&corr);
+  b.add_causation_id(&caus);
+  b.add_metadata(metadata_off);
+  b.add_payload(payload_off);
+  fb::FinishEnvelopeBuffer(fbb, b.Finish());
+  std::string out;
+  out.reserve(fbb.GetSize() + layout::kChecksumBytes);
+  out.assign(reinterpret_cast<const char*>(fbb.GetBufferPointer()), fbb.GetSize());
+  return out;
+}
+
+void stamp(std::string& prepared, std::uint64_t position, std::uint64_t version,
+           std::int64_t recorded_at_us) {
+  auto* env = fb::GetMutableEnvelope(prepared.data());
+  env->mutate_position(position);
+  env->mutate_version(version);
+  env->mutate_recorded_at_us(recorded_at_us);
+  layout::seal(prepared);
+}
+
+Status view(std::uint64_t position, std::string_view stored, RocksDbEventStore::RecordView& out) {
+  std::string_view body;
+  if (!layout::unseal(stored, body)) return corrupt_record(position, "checksum mismatch");
+  const auto* data = reinterpret_cast<const std::uint8_t*>(body.data());
+  flatbuffers::Verifier verifier(data, body.size());
+  if (!fb::VerifyEnvelopeBuffer(verifier)) return corrupt_record(position, "not a valid envelope");
+  const auto* env = fb::GetEnvelope(data);
+  if (env->position() != position) {
+    return corrupt_record(position, "envelope says position " + std::to_string(env->position()));
+  }
+  if (env->stream() == nullptr || env->type() == nullptr)
+    return corrupt_record(position, "missing stream or type");
+  out.position = position;
+  out.stream = as_view(env->stream());
+  out.version = env->version();
+  out.type = as_view(env->type());
+  out.type_code = env->type_code();
+  out.recorded_at_us = env->recorded_at_us();
+  out.metadata = as_view(env->metadata());
+  out.payload = as_view(env->payload());
+  out.envelope = stored;
+  return Status::ok_status();
+}
+
+Status decode(std::uint64_t position, std::string_view stored, RecordedEvent& out) {
+  RocksDbEventStore::RecordView v;
+  if (auto s = view(position, stored, v); !s.ok()) return s;
+  const auto* env = fb::GetEnvelope(v.envelope.data());
+  out.position = position;
+  out.stream.assign(v.stream);
+  out.version = v.version;
+  out.type.assign(v.type);
+  out.type_code = v.type_code;
+  out.recorded_at_us = v.recorded_at_us;
+  out.event_id = from_fb(env->event_id());
+  out.command_id = from_fb(env->command_id());
+  out.correlation_id = from_fb(env->correlation_id());
+  out.causation_id = from_fb(env->causation_id());
+  out.metadata.assign(v.metadata);
+  out.payload.assign(v.payload);
+  return Status::ok_status();
+}
+
+Sha256 request_digest(const AppendRequest& request) {
+  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr);
+  // Every variable-length field is length-prefixed so that no two different
+  // requests encode to the same bytes.
+  auto put_u64 = [&](std::uint64_t v) {
+    std::uint8_t buf[8];
+    for (int i = 0; i < 8; ++i) buf[i] = static_cast<std::uint8_t>(v >> (8 * i));
+    EVP_DigestUpdate(ctx, buf, 8);
+  };
+  auto put_bytes = [&](std::string_view s) {
+    put_u64(s.size());
+    EVP_DigestUpdate(ctx, s.data(), s.size());
+  };
+  auto put_expected = [&](const ExpectedVersion& e) {
+    put_u64(static_cast<std::uint64_t>(e.kind));
+    put_u64(e.version);
+  };
+  put_u64(request.writes.size());
+  for (const auto& w : request.writes) {
+    put_bytes(w.stream);
+    put_expected(w.expected);
+    put_u64(w.events.size());
+    for (const auto& e : w.events) {
+      put_bytes(e.type);
+      put_u64(e.type_code);
+      EVP_DigestUpdate(ctx, e.event_id.bytes.data(), 16);
+      EVP_DigestUpdate(ctx, e.correlation_id.bytes.data(), 16);
+      EVP_DigestUpdate(ctx, e.causation_id.bytes.data(), 16);
+      put_bytes(e.metadata);
+      put_bytes(e.payload);
+    }
+  }
+  put_u64(request.checks.size());
+  for (const auto& c : request.checks) {
+    put_bytes(c.stream);
+    put_expected(c.expected);
+  }
+  Sha256 digest{};
+  unsigned int len = 0;
+  EVP_DigestFinal_ex(ctx, digest.data(), &len);
+  EVP_MD_CTX_free(ctx);
+  return digest;
+}
+
+std::string encode_command(const AppendResult& result, const Sha256& digest) {
+  flatbuffers::FlatBufferBuilder fbb(256);
+  std::vector<flatbuffers::Offset<fb::StreamResult>> streams;
+  streams.reserve(result.streams.size());
+  for (const auto& s : result.streams) {
+    streams.push_back(fb::CreateStreamResult(fbb, fbb.CreateString(s.stream), s.first_version, s.last_version,
+                                             s.first_position));
+  }
+  auto digest_off = fbb.CreateVector(digest.data(), digest.size());
+  auto streams_off = fbb.CreateVector(streams);
+  fb::FinishCommandRecordBuffer(
+      fbb, fb::CreateCommandRecord(fbb, digest_off, result.first_position, result.last_position,
+                                   result.recorded_at_us, streams_off));
+  std::string out(reinterpret_cast<const char*>(fbb.GetBufferPointer()), fbb.GetSize());
+  layout::seal(out);
+  return out;
+}
+
+Status decode_command(const CommandId& id, std::string_view stored, AppendResult& result, Sha256& digest) {
+  auto corrupt = [&](std::string_view why) {
+    return Status::corruption("command record " + id.to_hex() + " fails verification: " + std::string(why));
+  };
+  std::string_view body;
+  if (!layout::unseal(stored, body)) return corrupt("checksum mismatch");
+  const auto* data = reinterpret_cast<const std::uint8_t*>(body.data());
+  flatbuffers::Verifier verifier(data, body.size());
+  if (!fb::VerifyCommandRecordBuffer(verifier)) return corrupt("not a valid command record");
+  const auto* rec = fb::GetCommandRecord(data);
+  if (rec->request_sha256() == nullptr || rec->request_sha256()->size() != digest.size()) {
+    return corrupt("missing request digest");
+  }
+  std::memcpy(digest.data(), rec->request_sha256()->data(), digest.size());
+  result = AppendResult{};
+  result.first_position = rec->first_position();
+  result.last_position = rec->last_position();
+  result.recorded_at_us = rec->recorded_at_us();
+  if (rec->streams() != nullptr) {
+    for (const auto* s : *rec->streams()) {
+      result.streams.push_back(StreamAppendResult{std::string(as_view(s->stream())), s->first_version(),
+                                                  s->last_version(), s->first_position()});
+    }
+  }
+  return Status::ok_status();
+}
+
+}  // namespace portal::eventstore::envelope

@@ -1,0 +1,45 @@
+// Encoding and verification of the store's records (envelope.fbs, command_record.fbs).
+// Internal to the eventstore module.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "portal/eventstore/rocksdb_event_store.h"
+#include "portal/eventstore/types.h"
+
+namespace portal::eventstore::envelope {
+
+using Sha256 = std::array<std::uint8_t, 32>;
+
+// An envelope built before the commit decides its position, version and
+// recorded-at: those three fields are present with placeholder values and are
+// patched in place by stamp(), so the encoding work happens on the caller's
+// thread and the group-commit leader only patches and checksums.
+std::string prepare(const NewEvent& event, std::string_view stream, const CommandId& command_id);
+
+// Patches the placeholders and appends the checksum trailer; the result is the
+// value stored under the position's log key.
+void stamp(std::string& prepared, std::uint64_t position, std::uint64_t version, std::int64_t recorded_at_us);
+
+// Verifies a stored log value (checksum, FlatBuffers verifier, file identifier,
+// position field equal to the key's) and exposes its fields without copying.
+// Returns Corruption naming the position on any mismatch.
+Status view(std::uint64_t position, std::string_view stored, RocksDbEventStore::RecordView& out);
+
+// view() and a copy into an owning RecordedEvent.
+Status decode(std::uint64_t position, std::string_view stored, RecordedEvent& out);
+
+// SHA-256 over a canonical encoding of everything a request says (streams,
+// expected versions, events with their ids as given, checks): two requests with
+// the same digest are the same command.
+Sha256 request_digest(const AppendRequest& request);
+
+// The sealed CommandRecord of a committed append.
+std::string encode_command(const AppendResult& result, const Sha256& digest);
+// Decodes a stored CommandRecord; Corruption names the command id on failure.
+Status decode_command(const CommandId& id, std::string_view stored, AppendResult& result, Sha256& digest);
+
+}  // namespace portal::eventstore::envelope

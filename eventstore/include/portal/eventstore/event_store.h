@@ -1,0 +1,78 @@
+// The event store interface. Backends (RocksDB now, others later) implement it and
+// run the same conformance suite (tests/eventstore/conformance_test.cc).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+#include "portal/eventstore/status.h"
+#include "portal/eventstore/types.h"
+
+namespace portal::eventstore {
+
+struct SubscriptionHandler {
+  // Called for every event from the subscription's start, in log order, once each.
+  std::function<void(const RecordedEvent&)> on_event;
+  // Called once, when the subscription has delivered every event that existed when
+  // it caught up; live delivery follows. Optional.
+  std::function<void(std::uint64_t position)> on_caught_up;
+  // Called once when the subscription ends: OK after stop() or the store's close,
+  // an error (Corruption, IOError) when reading the log failed. Optional.
+  std::function<void(const Status&)> on_stop;
+};
+
+// A running subscription. Destroying it stops it.
+class Subscription {
+ public:
+  virtual ~Subscription() = default;
+  // Stops delivery and waits for the handler to return; idempotent. May be called
+  // from inside the handler (it then returns without waiting for itself).
+  virtual void stop() = 0;
+  // Position of the last event handed to on_event (0: none yet).
+  virtual std::uint64_t position() const = 0;
+};
+
+class EventStore {
+ public:
+  virtual ~EventStore() = default;
+
+  // Appends every write of the request, or nothing. Errors: kInvalidArgument,
+  // kWrongExpectedVersion (names the stream, expected and actual), kIOError,
+  // kUnavailable; kFailedPrecondition when the command id already committed with
+  // different content. A command id that already committed with the same content
+  // returns its original result with `deduplicated` set and appends nothing.
+  virtual Result<AppendResult> append(const AppendRequest& request) = 0;
+
+  // Up to max_count events of one stream. Forward: versions from_version, +1, ...
+  // Backward: from_version (kStreamEnd: the last event), -1, ... An unknown stream
+  // reads as empty.
+  virtual Result<std::vector<RecordedEvent>> read_stream(std::string_view stream, Direction direction,
+                                                         std::uint64_t from_version,
+                                                         std::size_t max_count) = 0;
+
+  // Up to max_count events of the log from position from_position (1 is the first).
+  virtual Result<std::vector<RecordedEvent>> read_all(std::uint64_t from_position, std::size_t max_count) = 0;
+
+  // Version of the stream's last event; nullopt when the stream has none.
+  virtual Result<std::optional<std::uint64_t>> stream_head(std::string_view stream) = 0;
+
+  // Position of the last committed event (0 for an empty log).
+  virtual std::uint64_t last_position() const = 0;
+
+  // Delivers every event from from_position on (catch-up), then new events as they
+  // commit (live), with no gap and no duplicate across the switch. Handlers run on
+  // the subscription's own thread; a slow handler never blocks appends.
+  virtual Result<std::unique_ptr<Subscription>> subscribe(std::uint64_t from_position,
+                                                          SubscriptionHandler handler) = 0;
+
+  // Stops subscriptions, waits for in-flight appends and closes storage. Later calls
+  // return kUnavailable. Idempotent.
+  virtual Status close() = 0;
+};
+
+}  // namespace portal::eventstore

@@ -1,0 +1,575 @@
+#include "portal/eventstore/rocksdb_event_store.h"
+
+#include <rocksdb/db.h>
+#include <rocksdb/filter_policy.h>
+#include <rocksdb/table.h>
+#include <rocksdb/utilities/options_util.h>
+#include <rocksdb/write_batch.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <mutex>
+#include <shared_mutex>
+#include <unordered_map>
+
+#include "envelope.h"
+#include "group_commit.h"
+#include "portal/eventstore/rocksdb_layout.h"
+#include "subscription.h"
+
+namespace portal::eventstore {
+
+namespace {
+
+// Most heads kept in memory before the cache is dropped and refilled from disk.
+constexpr std::size_t kHeadCacheLimit = 1u << 20;
+
+Status from_rocksdb(const rocksdb::Status& s, std::string_view what) {
+  std::string msg = std::string(what) + ": " + s.ToString();
+  if (s.IsCorruption()) return Status::corruption(msg);
+  if (s.IsNoSpace()) return Status::io_error(msg + " (disk full: free space, then reopen the store)");
+  if (s.IsIOError()) return Status::io_error(msg);
+  if (s.IsInvalidArgument()) return Status::invalid_argument(msg);
+  if (s.IsNotFound()) return Status::not_found(msg);
+  if (s.IsShutdownInProgress()) return Status::unavailable(msg);
+  return Status::io_error(msg);
+}
+
+std::int64_t system_clock_us() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string be64(std::uint64_t v) {
+  std::string s;
+  layout::put_u64_be(s, v);
+  return s;
+}
+
+struct Family {
+  enum : std::size_t { kDefault, kLog, kStreams, kHeads, kCommands, kCount };
+};
+
+// One append as it travels through group commit.
+struct PendingAppend : GroupCommitQueue::Writer {
+  const AppendRequest* request = nullptr;
+  std::vector<std::vector<std::string>> envelopes;  // [write][event], prepared
+  envelope::Sha256 digest{};
+  std::optional<Result<AppendResult>> result;
+  // Set when an earlier append of the same group carries the same command id.
+  PendingAppend* same_command_as = nullptr;
+};
+
+}  // namespace
+
+struct RocksDbEventStore::Impl {
+  RocksDbOptions options;
+  std::string dir;
+  std::unique_ptr<rocksdb::DB> db;
+  std::vector<rocksdb::ColumnFamilyHandle*> cf;
+  rocksdb::WriteOptions write_options;
+
+  GroupCommitQueue queue;
+  PositionNotifier notifier;
+  std::unique_ptr<SubscriptionRegistry> subscriptions;
+
+  // Every operation holds `lifetime` shared; close() takes it exclusively after
+  // setting `closed`, so the database is never closed under a running operation.
+  std::atomic<bool> closed{false};
+  std::shared_mutex lifetime;
+  std::mutex close_mu;
+  std::atomic<std::uint64_t> committed_position{0};
+  std::atomic<std::uint64_t> group_commits{0};
+
+  // Leader-only state: touched only by the thread leading the current group, and
+  // handed from leader to leader through the queue's mutex.
+  std::uint64_t next_position = 1;
+  std::int64_t last_recorded_at = 0;
+  std::unordered_map<std::string, std::uint64_t> head_cache;
+
+  explicit Impl(const RocksDbOptions& o) : options(o), queue(o.max_group_bytes) {}
+
+  rocksdb::ColumnFamilyHandle* family(std::size_t f) const { return cf[f]; }
+
+  std::int64_t now_us() const { return options.clock ? options.clock() : system_clock_us(); }
+
+  Status recover_tail();
+  Result<std::optional<std::uint64_t>> read_head(std::string_view stream);
+  Result<std::optional<std::uint64_t>> leader_head(
+      const std::string& stream, const std::unordered_map<std::string, std::uint64_t>& pending);
+  void commit_group(const std::vector<GroupCommitQueue::Writer*>& group);
+  Status check_open() const {
+    if (closed.load()) return Status::unavailable("event store is closed");
+    return Status::ok_status();
+  }
+  Status read_log_range(std::uint64_t from, std::size_t max,
+                        const std::function<Status(std::uint64_t, std::string_view)>& visit);
+};
+
+Status RocksDbEventStore::Impl::recover_tail() {
+  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), family(Family::kLog)));
+  it->SeekToLast();
+  if (!it->status().ok()) return from_rocksdb(it->status(), "reading the end of the log");
+  if (!it->Valid()) return Status::ok_status();
+  if (it->key().size() != 8)
+    return Status::corruption("log key of " + std::to_string(it->key().size()) + " bytes");
+  std::uint64_t last = layout::get_u64_be(it->key().ToStringView());
+  next_position = last + 1;
+  committed_position.store(last);
+  // recorded-at never decreases: start from the newest timestamp that verifies.
+  // A corrupt tail record is reported when read, not here.
+  for (int i = 0; i < 16 && it->Valid(); ++i, it->Prev()) {
+    RecordView v;
+    if (envelope::view(layout::get_u64_be(it->key().ToStringView()), it->value().ToStringView(), v).ok()) {
+      last_recorded_at = v.recorded_at_us;
+      break;
+    }
+  }
+  return Status::ok_status();
+}
+
+Result<std::optional<std::uint64_t>> RocksDbEventStore::Impl::read_head(std::string_view stream) {
+  std::string value;
+  auto s = db->Get(rocksdb::ReadOptions(), family(Family::kHeads),
+                   rocksdb::Slice(stream.data(), stream.size()), &value);
+  if (s.IsNotFound()) return std::optional<std::uint64_t>();
+  if (!s.ok()) return from_rocksdb(s, "reading the head of stream '" + std::string(stream) + "'");
+  if (value.size() != 8) {
+    return Status::corruption("head of stream '" + std::string(stream) + "' is " +
+                              std::to_string(value.size()) + " bytes, not 8");
+  }
+  return std::optional<std::uint64_t>(layout::get_u64_be(value));
+}
+
+Result<std::optional<std::uint64_t>> RocksDbEventStore::Impl::leader_head(
+    const std::string& stream, const std::unordered_map<std::string, std::uint64_t>& pending) {
+  if (auto p = pending.find(stream); p != pending.end()) return std::optional<std::uint64_t>(p->second);
+  if (auto c = head_cache.find(stream); c != head_cache.end()) return std::optional<std::uint64_t>(c->second);
+  auto head = read_head(stream);
+  if (head.ok() && head->has_value()) {
+    if (head_cache.size() >= kHeadCacheLimit) head_cache.clear();
+    head_cache.emplace(stream, **head);
+  }
+  return head;
+}
+
+// Decides every append of the group in queue order, as if they ran one after the
+// other, and writes the accepted ones in one WriteBatch with one sync.
+void RocksDbEventStore::Impl::commit_group(const std::vector<GroupCommitQueue::Writer*>& group) {
+  rocksdb::WriteBatch batch;
+  std::unordered_map<std::string, std::uint64_t> pending_heads;
+  std::unordered_map<const CommandId*, PendingAppend*> unused;
+  std::vector<PendingAppend*> accepted;
+  std::uint64_t position = next_position;
+  const std::int64_t recorded_at = std::max(now_us(), last_recorded_at);
+
+  for (auto* writer : group) {
+    auto* w = static_cast<PendingAppend*>(writer);
+    const AppendRequest& req = *w->request;
+
+    // Exactly-once: the same command earlier in this group, or already committed.
+    auto earlier = std::find_if(accepted.begin(), accepted.end(),
+                                [&](PendingAppend* a) { return a->request->command_id == req.command_id; });
+    if (earlier != accepted.end()) {
+      w->same_command_as = *earlier;
+      continue;
+    }
+    std::string stored_command;
+    auto s = db->Get(rocksdb::ReadOptions(), family(Family::kCommands),
+                     rocksdb::Slice(reinterpret_cast<const char*>(req.command_id.bytes.data()), 16),
+                     &stored_command);
+    if (s.ok()) {
+      AppendResult original;
+      envelope::Sha256 digest;
+      if (auto d = envelope::decode_command(req.command_id, stored_command, original, digest); !d.ok()) {
+        w->result.emplace(d);
+      } else if (digest != w->digest) {
+        w->result.emplace(Status::failed_precondition(
+            "command " + req.command_id.to_hex() +
+            " was already committed with different content; use a new command id for a new command"));
+      } else {
+        original.deduplicated = true;
+        w->result.emplace(std::move(original));
+      }
+      continue;
+    }
+    if (!s.IsNotFound()) {
+      w->result.emplace(from_rocksdb(s, "looking up command " + req.command_id.to_hex()));
+      continue;
+    }
+
+    // Optimistic concurrency: every write and check against the heads as they
+    // stand after the group's earlier appends.
+    Status verdict;
+    std::vector<std::optional<std::uint64_t>> heads(req.writes.size());
+    auto check = [&](const std::string& stream, const ExpectedVersion& expected,
+                     std::optional<std::uint64_t>* head_out) -> Status {
+      auto head = leader_head(stream, pending_heads);
+      if (!head.ok()) return head.status();
+      if (!expected.matches(*head)) {
+        return Status::wrong_expected_version("stream '" + stream + "' expected version " +
+                                              expected.to_string() + ", actual " +
+                                              (head->has_value() ? std::to_string(**head) : "no stream"));
+      }
+      if (head_out != nullptr) *head_out = *head;
+      return Status::ok_status();
+    };
+    for (std::size_t i = 0; i < req.writes.size() && verdict.ok(); ++i) {
+      verdict = check(req.writes[i].stream, req.writes[i].expected, &heads[i]);
+    }
+    for (std::size_t i = 0; i < req.checks.size() && verdict.ok(); ++i) {
+      verdict = check(req.checks[i].stream, req.checks[i].expected, nullptr);
+    }
+    if (!verdict.ok()) {
+      w->result.emplace(std::move(verdict));
+      continue;
+    }
+
+    AppendResult result;
+    result.first_position = position;
+    result.recorded_at_us = recorded_at;
+    for (std::size_t i = 0; i < req.writes.size(); ++i) {
+      const StreamWrite& write = req.writes[i];
+      StreamAppendResult sr{write.stream, heads[i] ? *heads[i] + 1 : 0, 0, position};
+      std::uint64_t version = sr.first_version;
+      for (auto& env : w->envelopes[i]) {
+        envelope::stamp(env, position, version, recorded_at);
+        std::string key = layout::log_key(position);
+        batch.Put(family(Family::kLog), key, env);
+        batch.Put(family(Family::kStreams), layout::stream_key(write.stream, version), key);
+        ++position;
+        ++version;
+      }
+      sr.last_version = version - 1;
+      batch.Put(family(Family::kHeads), write.stream, be64(sr.last_version));
+      pending_heads[write.stream] = sr.last_version;
+      result.streams.push_back(std::move(sr));
+    }
+    result.last_position = position - 1;
+    batch.Put(family(Family::kCommands),
+              rocksdb::Slice(reinterpret_cast<const char*>(req.command_id.bytes.data()), 16),
+              envelope::encode_command(result, w->digest));
+    w->result.emplace(std::move(result));
+    accepted.push_back(w);
+  }
+
+  Status written;
+  if (!accepted.empty()) {
+    auto s = db->Write(write_options, &batch);
+    group_commits.fetch_add(1, std::memory_order_relaxed);
+    if (s.ok()) {
+      next_position = position;
+      last_recorded_at = recorded_at;
+      for (auto& [stream, head] : pending_heads) {
+        if (head_cache.size() >= kHeadCacheLimit) head_cache.clear();
+        head_cache[stream] = head;
+      }
+      committed_position.store(position - 1, std::memory_order_release);
+      notifier.publish(position - 1);
+    } else {
+      written = from_rocksdb(s, "writing " + std::to_string(accepted.size()) + " append(s)");
+      for (auto* a : accepted) a->result.emplace(written);
+    }
+  }
+
+  for (auto* writer : group) {
+    auto* w = static_cast<PendingAppend*>(writer);
+    if (w->same_command_as == nullptr) continue;
+    const auto& first = *w->same_command_as;
+    if (!first.result->ok()) {
+      w->result.emplace(first.result->status());
+    } else if (first.digest != w->digest) {
+      w->result.emplace(Status::failed_precondition(
+          "command " + w->request->command_id.to_hex() +
+          " was already committed with different content; use a new command id for a new command"));
+    } else {
+      AppendResult copy = first.result->value();
+      copy.deduplicated = true;
+      w->result.emplace(std::move(copy));
+    }
+  }
+}
+
+Status RocksDbEventStore::Impl::read_log_range(
+    std::uint64_t from, std::size_t max,
+    const std::function<Status(std::uint64_t, std::string_view)>& visit) {
+  std::shared_lock alive(lifetime);
+  if (auto s = check_open(); !s.ok()) return s;
+  from = std::max<std::uint64_t>(from, 1);
+  const std::uint64_t last = committed_position.load(std::memory_order_acquire);
+  if (from > last || max == 0) return Status::ok_status();
+  const std::uint64_t end = from + std::min<std::uint64_t>(max, last - from + 1);  // exclusive
+  std::string lower = layout::log_key(from), upper = layout::log_key(end);
+  rocksdb::Slice upper_slice(upper);
+  rocksdb::ReadOptions ro;
+  ro.iterate_upper_bound = &upper_slice;
+  ro.readahead_size = 2u << 20;
+  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(ro, family(Family::kLog)));
+  std::uint64_t expect = from;
+  for (it->Seek(lower); it->Valid(); it->Next(), ++expect) {
+    std::uint64_t position = it->key().size() == 8 ? layout::get_u64_be(it->key().ToStringView()) : 0;
+    if (position != expect) {
+      return Status::corruption("log record at position " + std::to_string(expect) + " is missing");
+    }
+    if (auto s = visit(position, it->value().ToStringView()); !s.ok()) return s;
+  }
+  if (!it->status().ok())
+    return from_rocksdb(it->status(), "reading the log at position " + std::to_string(expect));
+  if (expect != end)
+    return Status::corruption("log record at position " + std::to_string(expect) + " is missing");
+  return Status::ok_status();
+}
+
+RocksDbEventStore::RocksDbEventStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+RocksDbEventStore::~RocksDbEventStore() {
+  (void)close();
+}
+
+Result<std::unique_ptr<RocksDbEventStore>> RocksDbEventStore::open(const std::string& dir,
+                                                                   const RocksDbOptions& options) {
+  std::error_code ec;
+  if (std::filesystem::exists(dir, ec) && !std::filesystem::is_directory(dir, ec)) {
+    return Status::invalid_argument("'" + dir +
+                                    "' exists and is not a directory; give an empty or store directory");
+  }
+  auto impl = std::make_unique<Impl>(options);
+  impl->dir = dir;
+
+  rocksdb::Options db_options;
+  db_options.create_if_missing = options.create_if_missing;
+  db_options.create_missing_column_families = options.create_if_missing;
+  db_options.IncreaseParallelism(2);
+
+  auto cache = rocksdb::NewLRUCache(options.block_cache_bytes);
+  auto family_options = [&](bool point_lookups) {
+    rocksdb::ColumnFamilyOptions cfo;
+    rocksdb::BlockBasedTableOptions table;
+    table.block_cache = cache;
+    if (point_lookups) table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+    cfo.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+    return cfo;
+  };
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors = {
+      {rocksdb::kDefaultColumnFamilyName, family_options(false)},
+      {layout::kLogFamily, family_options(false)},
+      {layout::kStreamsFamily, family_options(false)},
+      {layout::kHeadsFamily, family_options(true)},
+      {layout::kCommandsFamily, family_options(true)},
+  };
+
+  rocksdb::DB* raw = nullptr;
+  rocksdb::Status s;
+  if (options.read_only) {
+    s = rocksdb::DB::OpenForReadOnly(db_options, dir, descriptors, &impl->cf, &raw);
+  } else {
+    s = rocksdb::DB::Open(db_options, dir, descriptors, &impl->cf, &raw);
+  }
+  if (!s.ok()) {
+    if (s.IsIOError() && s.ToString().find("lock") != std::string::npos) {
+      return Status::unavailable("event store at '" + dir + "' is in use by another process (" +
+                                 s.ToString() + "); stop it or open read-only");
+    }
+    return from_rocksdb(s, "opening event store at '" + dir + "'");
+  }
+  impl->db.reset(raw);
+  impl->write_options.sync = options.durability == Durability::kSync;
+  if (auto r = impl->recover_tail(); !r.ok()) {
+    for (auto* h : impl->cf) impl->db->DestroyColumnFamilyHandle(h);
+    impl->cf.clear();
+    return r;
+  }
+  Impl* self = impl.get();
+  impl->subscriptions = std::make_unique<SubscriptionRegistry>(
+      [self](std::uint64_t from, std::size_t max) -> Result<std::vector<RecordedEvent>> {
+        std::vector<RecordedEvent> out;
+        auto st = self->read_log_range(from, max, [&](std::uint64_t position, std::string_view value) {
+          out.emplace_back();
+          auto decoded = envelope::decode(position, value, out.back());
+          if (!decoded.ok()) out.pop_back();
+          return decoded;
+        });
+        // Deliver every good event before a bad record; the next read starts at
+        // the bad one and ends the subscription with its error.
+        if (!st.ok() && out.empty()) return st;
+        return out;
+      },
+      impl->notifier);
+  return std::unique_ptr<RocksDbEventStore>(new RocksDbEventStore(std::move(impl)));
+}
+
+Result<AppendResult> RocksDbEventStore::append(const AppendRequest& request) {
+  std::shared_lock alive(impl_->lifetime);
+  if (auto s = impl_->check_open(); !s.ok()) return s;
+  if (impl_->options.read_only) {
+    return Status::failed_precondition("event store was opened read-only; open it writable to append");
+  }
+  if (auto s = validate_request(request); !s.ok()) return s;
+
+  // Encoding and hashing happen here, on the caller's thread, so the leader of a
+  // group only patches positions and writes.
+  PendingAppend w;
+  w.request = &request;
+  w.envelopes.resize(request.writes.size());
+  for (std::size_t i = 0; i < request.writes.size(); ++i) {
+    const auto& write = request.writes[i];
+    w.envelopes[i].reserve(write.events.size());
+    for (const auto& event : write.events) {
+      w.envelopes[i].push_back(envelope::prepare(event, write.stream, request.command_id));
+      w.bytes += w.envelopes[i].back().size() + 2 * write.stream.size() + 32;
+    }
+  }
+  w.digest = envelope::request_digest(request);
+
+  auto group = impl_->queue.join(w);
+  if (!group.empty()) {
+    impl_->commit_group(group);
+    impl_->queue.finish(group);
+  }
+  return std::move(*w.result);
+}
+
+Result<std::vector<RecordedEvent>> RocksDbEventStore::read_stream(std::string_view stream,
+                                                                  Direction direction,
+                                                                  std::uint64_t from_version,
+                                                                  std::size_t max_count) {
+  std::shared_lock alive(impl_->lifetime);
+  if (auto s = impl_->check_open(); !s.ok()) return s;
+  if (auto s = validate_stream_name(stream); !s.ok()) return s;
+  std::vector<RecordedEvent> out;
+  if (max_count == 0) return out;
+
+  // The index gives the positions; the log gives the records.
+  std::string prefix = layout::stream_prefix(stream);
+  std::string lower = prefix, upper = prefix;
+  upper.back() = '\x01';  // just past every "stream\0..." key
+  rocksdb::Slice lower_slice(lower), upper_slice(upper);
+  rocksdb::ReadOptions ro;
+  ro.iterate_lower_bound = &lower_slice;
+  ro.iterate_upper_bound = &upper_slice;
+  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(ro, impl_->family(Family::kStreams)));
+  std::vector<std::string> keys;
+  std::vector<std::uint64_t> versions;
+  std::string start = layout::stream_key(stream, from_version);
+  if (direction == Direction::kForward) {
+    it->Seek(start);
+  } else {
+    it->SeekForPrev(start);
+  }
+  while (it->Valid() && keys.size() < max_count) {
+    if (it->key().size() != prefix.size() + 8 || it->value().size() != 8) {
+      return Status::corruption("index entry of stream '" + std::string(stream) + "' is malformed");
+    }
+    versions.push_back(layout::get_u64_be(it->key().ToStringView().substr(prefix.size())));
+    keys.emplace_back(it->value().data(), 8);
+    if (direction == Direction::kForward) {
+      it->Next();
+    } else {
+      it->Prev();
+    }
+  }
+  if (!it->status().ok())
+    return from_rocksdb(it->status(), "reading the index of stream '" + std::string(stream) + "'");
+  if (keys.empty()) return out;
+
+  std::vector<rocksdb::Slice> key_slices(keys.begin(), keys.end());
+  std::vector<rocksdb::PinnableSlice> values(keys.size());
+  std::vector<rocksdb::Status> statuses(keys.size());
+  impl_->db->MultiGet(rocksdb::ReadOptions(), impl_->family(Family::kLog), key_slices.size(),
+                      key_slices.data(), values.data(), statuses.data(),
+                      /*sorted_input=*/direction == Direction::kForward);
+  out.resize(keys.size());
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    std::uint64_t position = layout::get_u64_be(keys[i]);
+    if (statuses[i].IsNotFound()) {
+      return Status::corruption("stream '" + std::string(stream) + "' version " +
+                                std::to_string(versions[i]) + " points to position " +
+                                std::to_string(position) + ", which is not in the log");
+    }
+    if (!statuses[i].ok()) return from_rocksdb(statuses[i], "reading position " + std::to_string(position));
+    if (auto s = envelope::decode(position, values[i].ToStringView(), out[i]); !s.ok()) return s;
+    if (out[i].stream != stream || out[i].version != versions[i]) {
+      return Status::corruption("log record at position " + std::to_string(position) + " is " +
+                                out[i].stream + "@" + std::to_string(out[i].version) +
+                                " but the index says " + std::string(stream) + "@" +
+                                std::to_string(versions[i]));
+    }
+  }
+  return out;
+}
+
+Result<std::vector<RecordedEvent>> RocksDbEventStore::read_all(std::uint64_t from_position,
+                                                               std::size_t max_count) {
+  std::vector<RecordedEvent> out;
+  out.reserve(std::min<std::size_t>(max_count, 4096));
+  auto s =
+      impl_->read_log_range(from_position, max_count, [&](std::uint64_t position, std::string_view value) {
+        out.emplace_back();
+        return envelope::decode(position, value, out.back());
+      });
+  if (!s.ok()) return s;
+  return out;
+}
+
+Status RocksDbEventStore::scan_all(std::uint64_t from_position, std::size_t max_count,
+                                   const std::function<bool(const RecordView&)>& visit) {
+  bool more = true;
+  return impl_->read_log_range(from_position, max_count, [&](std::uint64_t position, std::string_view value) {
+    if (!more) return Status::ok_status();
+    RecordView v;
+    if (auto s = envelope::view(position, value, v); !s.ok()) return s;
+    more = visit(v);
+    return Status::ok_status();
+  });
+}
+
+Result<std::optional<std::uint64_t>> RocksDbEventStore::stream_head(std::string_view stream) {
+  std::shared_lock alive(impl_->lifetime);
+  if (auto s = impl_->check_open(); !s.ok()) return s;
+  if (auto s = validate_stream_name(stream); !s.ok()) return s;
+  return impl_->read_head(stream);
+}
+
+std::uint64_t RocksDbEventStore::last_position() const {
+  return impl_->committed_position.load(std::memory_order_acquire);
+}
+
+Result<std::unique_ptr<Subscription>> RocksDbEventStore::subscribe(std::uint64_t from_position,
+                                                                   SubscriptionHandler handler) {
+  if (auto s = impl_->check_open(); !s.ok()) return s;
+  if (!handler.on_event) return Status::invalid_argument("subscription handler has no on_event");
+  return impl_->subscriptions->start(from_position, std::move(handler));
+}
+
+Status RocksDbEventStore::close() {
+  std::lock_guard lock(impl_->close_mu);
+  if (impl_->closed.exchange(true)) return Status::ok_status();
+  // New operations now fail with Unavailable. Subscriptions stop first (their
+  // handlers may still call into the store), then running operations finish.
+  impl_->subscriptions->stop_all();
+  std::unique_lock exclusive(impl_->lifetime);
+  Status result;
+  if (!impl_->options.read_only) {
+    if (auto s = impl_->db->FlushWAL(/*sync=*/true); !s.ok())
+      result = from_rocksdb(s, "syncing the WAL on close");
+  }
+  for (auto* h : impl_->cf) impl_->db->DestroyColumnFamilyHandle(h);
+  impl_->cf.clear();
+  if (auto s = impl_->db->Close(); !s.ok() && result.ok())
+    result = from_rocksdb(s, "closing the event store");
+  impl_->db.reset();
+  return result;
+}
+
+std::uint64_t RocksDbEventStore::group_commits() const {
+  return impl_->group_commits.load();
+}
+
+rocksdb::DB* RocksDbEventStore::db() {
+  return impl_->db.get();
+}
+
+}  // namespace portal::eventstore

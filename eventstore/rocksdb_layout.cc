@@ -1,0 +1,117 @@
+#include "portal/eventstore/rocksdb_layout.h"
+
+#include <array>
+#include <cstring>
+
+#if defined(__x86_64__)
+#include <nmmintrin.h>
+#endif
+
+namespace portal::eventstore::layout {
+
+void put_u64_be(std::string& out, std::uint64_t v) {
+  char buf[8];
+  for (int i = 7; i >= 0; --i) {
+    buf[i] = static_cast<char>(v & 0xff);
+    v >>= 8;
+  }
+  out.append(buf, 8);
+}
+
+std::uint64_t get_u64_be(std::string_view in) {
+  std::uint64_t v = 0;
+  for (int i = 0; i < 8; ++i) v = (v << 8) | static_cast<unsigned char>(in[i]);
+  return v;
+}
+
+std::string log_key(std::uint64_t position) {
+  std::string key;
+  key.reserve(8);
+  put_u64_be(key, position);
+  return key;
+}
+
+std::string stream_prefix(std::string_view stream) {
+  std::string key;
+  key.reserve(stream.size() + 1);
+  key.append(stream);
+  key.push_back('\0');
+  return key;
+}
+
+std::string stream_key(std::string_view stream, std::uint64_t version) {
+  std::string key = stream_prefix(stream);
+  put_u64_be(key, version);
+  return key;
+}
+
+namespace {
+
+constexpr std::uint32_t kCastagnoli = 0x82f63b78;
+
+constexpr std::array<std::uint32_t, 256> make_table() {
+  std::array<std::uint32_t, 256> table{};
+  for (std::uint32_t i = 0; i < 256; ++i) {
+    std::uint32_t c = i;
+    for (int k = 0; k < 8; ++k) c = (c & 1) ? (c >> 1) ^ kCastagnoli : c >> 1;
+    table[i] = c;
+  }
+  return table;
+}
+
+constexpr auto kTable = make_table();
+
+std::uint32_t crc32c_portable(const unsigned char* p, std::size_t n, std::uint32_t crc) {
+  for (std::size_t i = 0; i < n; ++i) crc = kTable[(crc ^ p[i]) & 0xff] ^ (crc >> 8);
+  return crc;
+}
+
+#if defined(__x86_64__)
+__attribute__((target("sse4.2"))) std::uint32_t crc32c_sse42(const unsigned char* p, std::size_t n,
+                                                             std::uint32_t crc) {
+  std::uint64_t c = crc;
+  while (n >= 8) {
+    std::uint64_t word;
+    std::memcpy(&word, p, 8);
+    c = _mm_crc32_u64(c, word);
+    p += 8;
+    n -= 8;
+  }
+  auto c32 = static_cast<std::uint32_t>(c);
+  while (n-- > 0) c32 = _mm_crc32_u8(c32, *p++);
+  return c32;
+}
+
+const bool kHaveSse42 = __builtin_cpu_supports("sse4.2");
+#endif
+
+}  // namespace
+
+std::uint32_t crc32c(std::string_view data) {
+  const auto* p = reinterpret_cast<const unsigned char*>(data.data());
+#if defined(__x86_64__)
+  if (kHaveSse42) return ~crc32c_sse42(p, data.size(), ~0u);
+#endif
+  return ~crc32c_portable(p, data.size(), ~0u);
+}
+
+void seal(std::string& value) {
+  std::uint32_t crc = crc32c(value);
+  char buf[kChecksumBytes];
+  for (std::size_t i = 0; i < kChecksumBytes; ++i) buf[i] = static_cast<char>((crc >> (8 * i)) & 0xff);
+  value.append(buf, kChecksumBytes);
+}
+
+bool unseal(std::string_view value, std::string_view& body) {
+  if (value.size() < kChecksumBytes) return false;
+  std::string_view data = value.substr(0, value.size() - kChecksumBytes);
+  std::uint32_t stored = 0;
+  for (std::size_t i = 0; i < kChecksumBytes; ++i) {
+    stored |= static_cast<std::uint32_t>(static_cast<unsigned char>(value[data.size() + i])) << (8 * i);
+  }
+  if (stored != crc32c(data)) return false;
+  body = data;
+  return true;
+}
+
+}  // namespace portal::eventstore::layout

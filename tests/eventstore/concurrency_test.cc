@@ -1,0 +1,452 @@
+// Concurrency guarantees of the RocksDB event store (issue 2, "Tests: Concurrency").
+//
+// Many threads run read-then-append with optimistic concurrency on a few shared streams, the way
+// command handlers will: read the head, decide, append with the head as expected version, re-read
+// and retry on a wrong expected version. Afterwards:
+//   - every stream's head + 1 equals the number of events appended to it successfully;
+//   - positions are 1..N without a gap or duplicate, in read_all and in a subscriber that was
+//     started before the run (so it switched from catch-up to live while appends raced);
+//   - every stream is gap-free (versions 0..k) with increasing positions, and read_stream agrees
+//     with the log;
+//   - every successful append's result points at its own events;
+//   - multi-stream appends are whole: both events of a transfer sit at consecutive positions;
+//   - in sync mode, concurrent appends share group commits (fewer syncs than appends).
+
+#include <stdlib.h>
+
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <cstdio>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <random>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "portal/eventstore/rocksdb_event_store.h"
+
+namespace {
+
+namespace es = portal::eventstore;
+
+constexpr int kStreams = 16;
+// A conflict needs another append to the same stream in between, so an operation that keeps losing
+// this often means the store is not making progress.
+constexpr int kMaxAttempts = 10'000;
+
+std::string account(int n) {
+  return "acct-" + std::to_string(n);
+}
+
+struct Id16Hash {
+  std::size_t operator()(const es::Id16& id) const {
+    std::size_t h = 1469598103934665603ull;
+    for (std::uint8_t b : id.bytes) h = (h ^ b) * 1099511628211ull;
+    return h;
+  }
+};
+
+class TempDir {
+ public:
+  TempDir() {
+    std::string path = (std::filesystem::temp_directory_path() / "portal-concurrency-XXXXXX").string();
+    if (::mkdtemp(path.data()) != nullptr) path_ = path;
+  }
+  ~TempDir() {
+    std::error_code ec;
+    if (!path_.empty()) std::filesystem::remove_all(path_, ec);
+  }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+es::NewEvent make_event(std::string type, std::string payload) {
+  es::NewEvent event;
+  event.type = std::move(type);
+  event.type_code = 1;
+  event.payload = std::move(payload);
+  return event;
+}
+
+// Records what a subscription delivers, on the subscription's thread.
+class Collector {
+ public:
+  es::SubscriptionHandler handler() {
+    es::SubscriptionHandler h;
+    h.on_event = [this](const es::RecordedEvent& e) {
+      std::lock_guard lock(mu_);
+      positions_.push_back(e.position);
+      cv_.notify_all();
+    };
+    h.on_caught_up = [this](std::uint64_t) {
+      std::lock_guard lock(mu_);
+      ++caught_up_;
+    };
+    h.on_stop = [this](const es::Status& status) {
+      std::lock_guard lock(mu_);
+      ++stops_;
+      stop_status_ = status;
+      cv_.notify_all();
+    };
+    return h;
+  }
+
+  // Waits until at least n events arrived; false on timeout.
+  bool wait_for(std::size_t n, std::chrono::seconds timeout) {
+    std::unique_lock lock(mu_);
+    return cv_.wait_for(lock, timeout, [&] { return positions_.size() >= n; });
+  }
+
+  std::vector<std::uint64_t> positions() const {
+    std::lock_guard lock(mu_);
+    return positions_;
+  }
+  int caught_up() const {
+    std::lock_guard lock(mu_);
+    return caught_up_;
+  }
+  int stops() const {
+    std::lock_guard lock(mu_);
+    return stops_;
+  }
+  es::Status stop_status() const {
+    std::lock_guard lock(mu_);
+    return stop_status_;
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<std::uint64_t> positions_;
+  int caught_up_ = 0;
+  int stops_ = 0;
+  es::Status stop_status_;
+};
+
+// One successful append of a worker: the command and where its write to each stream landed.
+struct AppendRecord {
+  es::CommandId command_id;
+  std::vector<es::StreamAppendResult> streams;
+  std::uint64_t first_position = 0;
+  std::uint64_t last_position = 0;
+};
+
+struct WorkerResult {
+  std::vector<AppendRecord> appends;
+  std::array<std::uint64_t, kStreams> events_per_stream{};
+  std::uint64_t conflicts = 0;
+};
+
+std::uint64_t next_version(std::optional<std::uint64_t> head) {
+  return head ? *head + 1 : 0;
+}
+
+// One read-then-append operation on `streams` (one event each), retried after a wrong expected
+// version. The command id stays the same across the retries, as a command handler's would: a
+// refused attempt is not recorded, so the id is still free for the next attempt with new
+// expectations.
+bool append_with_retry(es::EventStore& store, const std::vector<int>& streams, const std::string& payload,
+                       WorkerResult& out) {
+  es::AppendRequest request;
+  request.command_id = es::Id16::random();
+  for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
+    request.writes.clear();
+    std::vector<std::optional<std::uint64_t>> heads;
+    for (int s : streams) {
+      auto head = store.stream_head(account(s));
+      if (!head.ok()) {
+        ADD_FAILURE() << "stream_head(" << account(s) << "): " << head.status().to_string();
+        return false;
+      }
+      heads.push_back(*head);
+      request.writes.push_back(
+          {account(s),
+           es::ExpectedVersion::at(*head),
+           {make_event(streams.size() == 1 ? "Deposited" : "Transferred", payload + " " + account(s))}});
+    }
+    auto result = store.append(request);
+    if (!result.ok()) {
+      if (result.status().code() == es::StatusCode::kWrongExpectedVersion) {
+        ++out.conflicts;
+        continue;
+      }
+      ADD_FAILURE() << "append: " << result.status().to_string();
+      return false;
+    }
+    if (result->deduplicated || result->streams.size() != streams.size()) {
+      ADD_FAILURE() << "append of a new command: deduplicated " << result->deduplicated << ", "
+                    << result->streams.size() << " stream results";
+      return false;
+    }
+    for (std::size_t i = 0; i < streams.size(); ++i) {
+      const es::StreamAppendResult& r = result->streams[i];
+      // The append succeeded with the head read above as expectation, so its event follows that head.
+      if (r.stream != account(streams[i]) || r.first_version != next_version(heads[i]) ||
+          r.last_version != r.first_version) {
+        ADD_FAILURE() << "append to " << account(streams[i]) << " expecting "
+                      << es::ExpectedVersion::at(heads[i]).to_string() << " returned " << r.stream
+                      << " versions " << r.first_version << ".." << r.last_version;
+        return false;
+      }
+      ++out.events_per_stream[streams[i]];
+    }
+    out.appends.push_back(
+        {request.command_id, result->streams, result->first_position, result->last_position});
+    return true;
+  }
+  ADD_FAILURE() << "no progress after " << kMaxAttempts << " attempts";
+  return false;
+}
+
+// Runs `threads` workers; worker t runs op(t, result) until it returns.
+std::vector<WorkerResult> run_workers(int threads, const std::function<void(int, WorkerResult&)>& op) {
+  std::vector<WorkerResult> results(threads);
+  std::vector<std::thread> workers;
+  for (int t = 0; t < threads; ++t) workers.emplace_back(op, t, std::ref(results[t]));
+  for (std::thread& w : workers) w.join();
+  return results;
+}
+
+std::vector<es::RecordedEvent> read_whole_log(es::EventStore& store) {
+  std::vector<es::RecordedEvent> log;
+  const std::uint64_t last = store.last_position();
+  while (log.size() < last) {
+    auto batch = store.read_all(log.size() + 1, 8192);
+    if (!batch.ok()) {
+      ADD_FAILURE() << "read_all(" << log.size() + 1 << "): " << batch.status().to_string();
+      break;
+    }
+    if (batch->empty()) {
+      ADD_FAILURE() << "read_all(" << log.size() + 1 << ") empty below last_position " << last;
+      break;
+    }
+    for (es::RecordedEvent& e : *batch) log.push_back(std::move(e));
+  }
+  return log;
+}
+
+// Checks the log and the stream index against what the workers did. `events_per_command` is the
+// number of events each append wrote (one per stream it touched).
+void check_store(es::EventStore& store, const std::vector<WorkerResult>& results,
+                 std::uint64_t expected_events, std::size_t events_per_command) {
+  std::array<std::uint64_t, kStreams> appended{};
+  std::size_t commands = 0;
+  for (const WorkerResult& r : results) {
+    for (int s = 0; s < kStreams; ++s) appended[s] += r.events_per_stream[s];
+    commands += r.appends.size();
+  }
+  std::uint64_t total = 0;
+  for (std::uint64_t n : appended) total += n;
+  ASSERT_EQ(total, expected_events) << "the workers did not complete every operation";
+  ASSERT_EQ(store.last_position(), expected_events);
+
+  // Positions 1..N, contiguous; versions along the log gap-free per stream.
+  const std::vector<es::RecordedEvent> log = read_whole_log(store);
+  ASSERT_EQ(log.size(), expected_events);
+  std::map<std::string, std::vector<std::uint64_t>> stream_positions;  // stream -> position of version v
+  std::unordered_map<es::CommandId, std::vector<std::uint64_t>, Id16Hash> command_positions;
+  std::int64_t last_recorded_at = 0;
+  for (std::size_t i = 0; i < log.size(); ++i) {
+    const es::RecordedEvent& e = log[i];
+    ASSERT_EQ(e.position, i + 1) << "gap or disorder in read_all";
+    std::vector<std::uint64_t>& versions = stream_positions[e.stream];
+    ASSERT_EQ(e.version, versions.size()) << "version gap in " << e.stream << " at position " << e.position;
+    versions.push_back(e.position);
+    command_positions[e.command_id].push_back(e.position);
+    EXPECT_GE(e.recorded_at_us, last_recorded_at) << "recorded_at decreases at position " << e.position;
+    last_recorded_at = e.recorded_at_us;
+  }
+  auto beyond = store.read_all(expected_events + 1, 10);
+  ASSERT_TRUE(beyond.ok());
+  EXPECT_TRUE(beyond->empty()) << "events beyond last_position";
+
+  // Heads count the successful appends; read_stream agrees with the log.
+  for (int s = 0; s < kStreams; ++s) {
+    const std::string name = account(s);
+    auto head = store.stream_head(name);
+    ASSERT_TRUE(head.ok()) << head.status().to_string();
+    if (appended[s] == 0) {
+      EXPECT_FALSE(head->has_value()) << name;
+      continue;
+    }
+    ASSERT_TRUE(head->has_value()) << name;
+    EXPECT_EQ(**head + 1, appended[s]) << name << ": head + 1 vs successful appends";
+    const std::vector<std::uint64_t>& positions = stream_positions[name];
+    ASSERT_EQ(positions.size(), appended[s]) << name << ": events in the log vs successful appends";
+    auto events = store.read_stream(name, es::Direction::kForward, 0, appended[s] + 10);
+    ASSERT_TRUE(events.ok()) << events.status().to_string();
+    ASSERT_EQ(events->size(), appended[s]) << name;
+    for (std::size_t v = 0; v < events->size(); ++v) {
+      const es::RecordedEvent& e = (*events)[v];
+      ASSERT_EQ(e.version, v) << name;
+      ASSERT_EQ(e.position, positions[v]) << name << " version " << v;
+      if (v > 0) {
+        ASSERT_GT(e.position, (*events)[v - 1].position) << name;
+      }
+      ASSERT_EQ(e.command_id, log[e.position - 1].command_id) << name << " version " << v;
+    }
+    auto backward = store.read_stream(name, es::Direction::kBackward, es::kStreamEnd, appended[s] + 10);
+    ASSERT_TRUE(backward.ok()) << backward.status().to_string();
+    ASSERT_EQ(backward->size(), appended[s]) << name;
+    for (std::size_t i = 0; i < backward->size(); ++i) {
+      ASSERT_EQ((*backward)[i].position, positions[appended[s] - 1 - i]) << name << " backward";
+    }
+  }
+  EXPECT_EQ(stream_positions.size(), static_cast<std::size_t>(kStreams)) << "events on unknown streams";
+
+  // Each result points at its own events, and each command's events are whole and consecutive.
+  EXPECT_EQ(command_positions.size(), commands) << "commands in the log vs successful appends";
+  for (const WorkerResult& r : results) {
+    for (const AppendRecord& a : r.appends) {
+      const auto it = command_positions.find(a.command_id);
+      ASSERT_NE(it, command_positions.end()) << "command " << a.command_id.to_hex() << " missing";
+      const std::vector<std::uint64_t>& positions = it->second;
+      ASSERT_EQ(positions.size(), events_per_command) << "command " << a.command_id.to_hex();
+      EXPECT_EQ(positions.front(), a.first_position) << "command " << a.command_id.to_hex();
+      EXPECT_EQ(positions.back(), a.last_position) << "command " << a.command_id.to_hex();
+      EXPECT_EQ(a.last_position - a.first_position + 1, events_per_command)
+          << "command " << a.command_id.to_hex() << ": events not at consecutive positions";
+      for (const es::StreamAppendResult& s : a.streams) {
+        ASSERT_GE(s.first_position, 1u);
+        ASSERT_LE(s.first_position, log.size());
+        const es::RecordedEvent& e = log[s.first_position - 1];
+        EXPECT_EQ(e.command_id, a.command_id) << "position " << s.first_position;
+        EXPECT_EQ(e.stream, s.stream) << "position " << s.first_position;
+        EXPECT_EQ(e.version, s.first_version) << "position " << s.first_position;
+      }
+    }
+  }
+}
+
+// The subscriber saw exactly positions 1..n, in order, then stopped cleanly.
+void check_subscriber(Collector& collector, es::Subscription& subscription, std::uint64_t n) {
+  EXPECT_TRUE(collector.wait_for(n, std::chrono::seconds(120)))
+      << "subscriber saw " << collector.positions().size() << " of " << n;
+  // Anything beyond n would be a duplicate; give a late one a moment to show up.
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  subscription.stop();
+  const std::vector<std::uint64_t> positions = collector.positions();
+  ASSERT_EQ(positions.size(), n) << "subscriber received a different number of events";
+  for (std::size_t i = 0; i < positions.size(); ++i) {
+    ASSERT_EQ(positions[i], i + 1) << "subscriber: gap, duplicate or disorder at delivery " << i;
+  }
+  EXPECT_EQ(subscription.position(), n);
+  EXPECT_EQ(collector.caught_up(), 1) << "on_caught_up must be called exactly once";
+  EXPECT_EQ(collector.stops(), 1) << "on_stop must be called exactly once";
+  EXPECT_TRUE(collector.stop_status().ok()) << collector.stop_status().to_string();
+}
+
+class ConcurrencyTest : public ::testing::Test {
+ protected:
+  void open(es::Durability durability) {
+    ASSERT_FALSE(dir_.path().empty()) << "mkdtemp failed";
+    es::RocksDbOptions options;
+    options.durability = durability;
+    auto opened = es::RocksDbEventStore::open(dir_.path(), options);
+    ASSERT_TRUE(opened.ok()) << opened.status().to_string();
+    store_ = std::move(*opened);
+  }
+
+  void TearDown() override {
+    if (store_) {
+      EXPECT_TRUE(store_->close().ok());
+    }
+  }
+
+  // Single-stream read-then-append: `threads` x `ops` operations on the 16 shared streams.
+  void run_single_stream(int threads, int ops) {
+    Collector collector;
+    auto subscription = store_->subscribe(1, collector.handler());
+    ASSERT_TRUE(subscription.ok()) << subscription.status().to_string();
+
+    const auto started = std::chrono::steady_clock::now();
+    const std::vector<WorkerResult> results = run_workers(threads, [&](int t, WorkerResult& out) {
+      std::mt19937_64 rng(static_cast<std::uint64_t>(t) * 7919 + 17);
+      for (int op = 0; op < ops; ++op) {
+        const int s = static_cast<int>(rng() % kStreams);
+        if (!append_with_retry(*store_, {s}, "t" + std::to_string(t) + " op" + std::to_string(op), out))
+          return;
+      }
+    });
+    report(results, started);
+
+    const auto n = static_cast<std::uint64_t>(threads) * ops;
+    check_store(*store_, results, n, 1);
+    check_subscriber(collector, **subscription, n);
+  }
+
+  void report(const std::vector<WorkerResult>& results, std::chrono::steady_clock::time_point started) {
+    std::uint64_t appends = 0;
+    std::uint64_t conflicts = 0;
+    for (const WorkerResult& r : results) {
+      appends += r.appends.size();
+      conflicts += r.conflicts;
+    }
+    const auto ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started)
+            .count();
+    std::printf("%llu appends, %llu conflicts retried, %llu group commits, %lld ms\n",
+                static_cast<unsigned long long>(appends), static_cast<unsigned long long>(conflicts),
+                static_cast<unsigned long long>(store_->group_commits()), static_cast<long long>(ms));
+  }
+
+  TempDir dir_;
+  std::unique_ptr<es::RocksDbEventStore> store_;
+};
+
+TEST_F(ConcurrencyTest, BufferedReadThenAppendKeepsPositionsAndStreamsGapFree) {
+  ASSERT_NO_FATAL_FAILURE(open(es::Durability::kBuffered));
+  run_single_stream(8, 10'000);
+}
+
+TEST_F(ConcurrencyTest, SyncReadThenAppendSharesGroupCommits) {
+  ASSERT_NO_FATAL_FAILURE(open(es::Durability::kSync));
+  run_single_stream(8, 500);
+  if (HasFatalFailure()) return;
+  // 4,000 appends from 8 threads, each fsynced before it is acknowledged: with group commit, appends
+  // that wait for the same sync share one WriteBatch, so there are fewer group commits than appends.
+  EXPECT_LT(store_->group_commits(), 8u * 500u) << "concurrent appends never shared a group commit";
+}
+
+TEST_F(ConcurrencyTest, MultiStreamTransfersAreWholeAndGapFree) {
+  ASSERT_NO_FATAL_FAILURE(open(es::Durability::kBuffered));
+  Collector collector;
+  auto subscription = store_->subscribe(1, collector.handler());
+  ASSERT_TRUE(subscription.ok()) << subscription.status().to_string();
+
+  constexpr int kThreads = 8;
+  constexpr int kTransfers = 2'500;
+  const auto started = std::chrono::steady_clock::now();
+  const std::vector<WorkerResult> results = run_workers(kThreads, [&](int t, WorkerResult& out) {
+    std::mt19937_64 rng(static_cast<std::uint64_t>(t) * 104729 + 3);
+    for (int op = 0; op < kTransfers; ++op) {
+      const int from = static_cast<int>(rng() % kStreams);
+      const int to = (from + 1 + static_cast<int>(rng() % (kStreams - 1))) % kStreams;
+      // Exact expected versions on both streams: a transfer decided on stale balances must not commit.
+      if (!append_with_retry(*store_, {from, to}, "t" + std::to_string(t) + " transfer" + std::to_string(op),
+                             out)) {
+        return;
+      }
+    }
+  });
+  report(results, started);
+
+  constexpr std::uint64_t kEvents = 2ull * kThreads * kTransfers;
+  check_store(*store_, results, kEvents, 2);
+  check_subscriber(collector, **subscription, kEvents);
+}
+
+}  // namespace

@@ -1,0 +1,497 @@
+// The RocksDB backend: the conformance suite in both durability modes, plus what
+// only an embedded store on disk can show (reopening, the injected clock, records
+// damaged behind the store's back, read-only opens).
+#include "portal/eventstore/rocksdb_event_store.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <rocksdb/db.h>
+#include <rocksdb/options.h>
+
+#include <atomic>
+#include <fstream>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "conformance_test.h"
+#include "portal/eventstore/rocksdb_layout.h"
+
+namespace portal::eventstore {
+namespace {
+
+using test::make_event;
+using test::make_request;
+using test::make_write;
+using test::ScopedTempDir;
+using test::SubscriptionRecorder;
+using ::testing::ContainsRegex;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::IsSupersetOf;
+
+EventStoreFactory rocksdb_factory(std::string name, Durability durability) {
+  return {std::move(name), [durability](const std::string& dir) -> std::unique_ptr<EventStore> {
+            RocksDbOptions options;
+            options.durability = durability;
+            auto opened = RocksDbEventStore::open(dir, options);
+            if (!opened.ok()) {
+              ADD_FAILURE() << "RocksDbEventStore::open(" << dir << "): " << opened.status().to_string();
+              return nullptr;
+            }
+            return std::move(opened).value();
+          }};
+}
+
+INSTANTIATE_TEST_SUITE_P(RocksDb, EventStoreConformance,
+                         ::testing::Values(rocksdb_factory("Buffered", Durability::kBuffered),
+                                           rocksdb_factory("Sync", Durability::kSync)),
+                         EventStoreFactoryName());
+
+class RocksDbEventStoreTest : public ::testing::Test {
+ protected:
+  std::unique_ptr<RocksDbEventStore> open_store(const RocksDbOptions& options = {}) {
+    auto opened = RocksDbEventStore::open(dir_, options);
+    EXPECT_TRUE(opened.ok()) << opened.status().to_string();
+    return opened.ok() ? std::move(opened).value() : nullptr;
+  }
+
+  static void close_store(std::unique_ptr<RocksDbEventStore>& store) {
+    Status closed = store->close();
+    EXPECT_TRUE(closed.ok()) << closed.to_string();
+    store.reset();
+  }
+
+  static AppendResult append_ok(EventStore& store, const AppendRequest& request) {
+    auto result = store.append(request);
+    EXPECT_TRUE(result.ok()) << result.status().to_string();
+    return result.ok() ? *result : AppendResult{};
+  }
+
+  static std::vector<RecordedEvent> read_all_ok(EventStore& store, std::uint64_t from,
+                                                std::size_t max_count) {
+    auto result = store.read_all(from, max_count);
+    EXPECT_TRUE(result.ok()) << result.status().to_string();
+    return result.ok() ? *result : std::vector<RecordedEvent>{};
+  }
+
+  ScopedTempDir temp_dir_;
+  const std::string dir_ = temp_dir_.child("store");
+};
+
+// ----------------------------------------------------------------------------------
+// Reopening
+
+TEST_F(RocksDbEventStoreTest, CommandsStayExactlyOnceAcrossReopen) {
+  auto store = open_store();
+  ASSERT_NE(store, nullptr);
+  AppendRequest request = make_request({make_write("provider-aa", ExpectedVersion::no_stream(), 2),
+                                        make_write("org-bb", ExpectedVersion::no_stream(), 1)});
+  const AppendResult original = append_ok(*store, request);
+  append_ok(*store, make_request({make_write("provider-aa", ExpectedVersion::exact(1), 1)}));
+  close_store(store);
+
+  store = open_store();
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(store->last_position(), 4u);
+  auto again = store->append(request);
+  ASSERT_TRUE(again.ok()) << again.status().to_string();
+  EXPECT_TRUE(again->deduplicated);
+  EXPECT_EQ(*again, original);
+  EXPECT_EQ(store->last_position(), 4u);
+  EXPECT_EQ(read_all_ok(*store, 1, 100).size(), 4u);
+
+  AppendRequest changed = request;
+  changed.writes[1].events[0].payload = "different";
+  auto conflicting = store->append(changed);
+  ASSERT_FALSE(conflicting.ok());
+  EXPECT_EQ(conflicting.status().code(), StatusCode::kFailedPrecondition) << conflicting.status().to_string();
+  EXPECT_EQ(store->last_position(), 4u);
+}
+
+TEST_F(RocksDbEventStoreTest, PositionsAndVersionsContinueAfterReopen) {
+  auto store = open_store();
+  ASSERT_NE(store, nullptr);
+  append_ok(*store, make_request({make_write("provider-aa", ExpectedVersion::no_stream(), 3)}));
+  close_store(store);
+
+  store = open_store();
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(store->last_position(), 3u);
+  auto head = store->stream_head("provider-aa");
+  ASSERT_TRUE(head.ok()) << head.status().to_string();
+  EXPECT_EQ(*head, 2u);
+
+  AppendResult result =
+      append_ok(*store, make_request({make_write("provider-aa", ExpectedVersion::exact(2), 2),
+                                      make_write("org-bb", ExpectedVersion::no_stream(), 1)}));
+  EXPECT_EQ(result.first_position, 4u);
+  EXPECT_EQ(result.last_position, 6u);
+  ASSERT_EQ(result.streams.size(), 2u);
+  EXPECT_EQ(result.streams[0], (StreamAppendResult{"provider-aa", 3, 4, 4}));
+  EXPECT_EQ(result.streams[1], (StreamAppendResult{"org-bb", 0, 0, 6}));
+
+  std::vector<std::uint64_t> positions;
+  for (const auto& event : read_all_ok(*store, 1, 100)) positions.push_back(event.position);
+  EXPECT_THAT(positions, ElementsAre(1, 2, 3, 4, 5, 6));
+}
+
+TEST_F(RocksDbEventStoreTest, InjectedClockIsUsed) {
+  std::atomic<std::int64_t> now{1'700'000'000'000'000};
+  RocksDbOptions options;
+  options.clock = [&] { return now.load(); };
+  auto store = open_store(options);
+  ASSERT_NE(store, nullptr);
+
+  AppendResult first =
+      append_ok(*store, make_request({make_write("provider-aa", ExpectedVersion::any(), 2)}));
+  EXPECT_EQ(first.recorded_at_us, 1'700'000'000'000'000);
+  now = 1'700'000'000'000'123;
+  AppendResult second =
+      append_ok(*store, make_request({make_write("provider-aa", ExpectedVersion::any(), 1)}));
+  EXPECT_EQ(second.recorded_at_us, 1'700'000'000'000'123);
+
+  auto events = read_all_ok(*store, 1, 10);
+  ASSERT_EQ(events.size(), 3u);
+  EXPECT_EQ(events[0].recorded_at_us, 1'700'000'000'000'000);
+  EXPECT_EQ(events[1].recorded_at_us, 1'700'000'000'000'000);
+  EXPECT_EQ(events[2].recorded_at_us, 1'700'000'000'000'123);
+}
+
+TEST_F(RocksDbEventStoreTest, RecordedAtNeverDecreasesWhenTheClockGoesBack) {
+  std::atomic<std::int64_t> now{2'000'000'000'000'000};
+  RocksDbOptions options;
+  options.clock = [&] { return now.load(); };
+  auto store = open_store(options);
+  ASSERT_NE(store, nullptr);
+  AppendResult first = append_ok(*store, make_request({make_write("provider-aa", ExpectedVersion::any())}));
+  EXPECT_EQ(first.recorded_at_us, 2'000'000'000'000'000);
+
+  // Within one open.
+  now = 1'999'999'000'000'000;
+  AppendResult second = append_ok(*store, make_request({make_write("provider-aa", ExpectedVersion::any())}));
+  EXPECT_GE(second.recorded_at_us, first.recorded_at_us);
+  close_store(store);
+
+  // Across a reopen: the last recorded-at is recovered from the log.
+  now = 1'000'000'000'000'000;
+  store = open_store(options);
+  ASSERT_NE(store, nullptr);
+  AppendResult third = append_ok(*store, make_request({make_write("org-bb", ExpectedVersion::any())}));
+  EXPECT_GE(third.recorded_at_us, second.recorded_at_us);
+
+  auto events = read_all_ok(*store, 1, 10);
+  ASSERT_EQ(events.size(), 3u);
+  for (std::size_t i = 1; i < events.size(); ++i) {
+    EXPECT_GE(events[i].recorded_at_us, events[i - 1].recorded_at_us) << "at position " << events[i].position;
+  }
+}
+
+// ----------------------------------------------------------------------------------
+// Corruption: records changed behind the store's back, with plain RocksDB
+
+// Opens the store's directory with plain RocksDB, as a failing disk or a tamperer
+// would, and replaces the value stored under log_key(position) with change(value).
+void rewrite_log_value(const std::string& dir, std::uint64_t position,
+                       const std::function<std::string(const std::string&)>& change) {
+  rocksdb::DBOptions db_options;
+  std::vector<std::string> families;
+  rocksdb::Status status = rocksdb::DB::ListColumnFamilies(db_options, dir, &families);
+  ASSERT_TRUE(status.ok()) << status.ToString();
+  EXPECT_THAT(families,
+              IsSupersetOf({std::string(rocksdb::kDefaultColumnFamilyName), std::string(layout::kLogFamily),
+                            std::string(layout::kStreamsFamily), std::string(layout::kHeadsFamily),
+                            std::string(layout::kCommandsFamily)}));
+
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+  for (const auto& family : families) descriptors.emplace_back(family, rocksdb::ColumnFamilyOptions());
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* raw = nullptr;
+  status = rocksdb::DB::Open(db_options, dir, descriptors, &handles, &raw);
+  ASSERT_TRUE(status.ok()) << status.ToString();
+  std::unique_ptr<rocksdb::DB> db(raw);
+
+  rocksdb::ColumnFamilyHandle* log = nullptr;
+  for (auto* handle : handles) {
+    if (handle->GetName() == layout::kLogFamily) log = handle;
+  }
+  ASSERT_NE(log, nullptr);
+  std::string value;
+  status = db->Get(rocksdb::ReadOptions(), log, layout::log_key(position), &value);
+  ASSERT_TRUE(status.ok()) << "no record at position " << position << ": " << status.ToString();
+  rocksdb::WriteOptions write_options;
+  write_options.sync = true;
+  status = db->Put(write_options, log, layout::log_key(position), change(value));
+  ASSERT_TRUE(status.ok()) << status.ToString();
+
+  for (auto* handle : handles) {
+    status = db->DestroyColumnFamilyHandle(handle);
+    EXPECT_TRUE(status.ok()) << status.ToString();
+  }
+  status = db->Close();
+  EXPECT_TRUE(status.ok()) << status.ToString();
+}
+
+constexpr const char* kMarker = "corrupt-me-here";
+
+class RocksDbCorruptionTest : public RocksDbEventStoreTest {
+ protected:
+  // Three single-event appends to one stream: positions 1, 2, 3 and versions 0, 1, 2.
+  // The stream name has no digit so a message naming position 2 is unambiguous.
+  void SetUp() override {
+    auto store = open_store();
+    ASSERT_NE(store, nullptr);
+    for (int i = 0; i < 3; ++i) {
+      AppendRequest request = make_request(
+          {StreamWrite{"provider-abc", ExpectedVersion::any(), {make_event("Happened", kMarker)}}});
+      append_ok(*store, request);
+    }
+    close_store(store);
+  }
+
+  // Changes the stored record at position 2 and reopens the store.
+  std::unique_ptr<RocksDbEventStore> corrupt_and_reopen(
+      const std::function<std::string(const std::string&)>& change) {
+    rewrite_log_value(dir_, 2, change);
+    if (::testing::Test::HasFatalFailure()) return nullptr;
+    return open_store();
+  }
+
+  static void expect_corruption_at_position_2(const Status& status) {
+    EXPECT_EQ(status.code(), StatusCode::kCorruption) << status.to_string();
+    EXPECT_FALSE(status.retryable());
+    EXPECT_THAT(status.message(), HasSubstr("2"));
+  }
+
+  // The corrupt record is reported wherever it would be read, and only there.
+  void expect_position_2_reported_as_corrupt(RocksDbEventStore& store) {
+    EXPECT_EQ(store.last_position(), 3u);
+
+    auto all = store.read_all(1, 10);
+    ASSERT_FALSE(all.ok()) << "a corrupt record came back as data";
+    expect_corruption_at_position_2(all.status());
+    auto just_two = store.read_all(2, 1);
+    ASSERT_FALSE(just_two.ok());
+    expect_corruption_at_position_2(just_two.status());
+
+    auto stream = store.read_stream("provider-abc", Direction::kForward, 0, 10);
+    ASSERT_FALSE(stream.ok()) << "a corrupt record came back as data";
+    expect_corruption_at_position_2(stream.status());
+    auto backward = store.read_stream("provider-abc", Direction::kBackward, kStreamEnd, 10);
+    ASSERT_FALSE(backward.ok());
+    expect_corruption_at_position_2(backward.status());
+
+    // Records around the damaged one still read.
+    auto first = store.read_all(1, 1);
+    ASSERT_TRUE(first.ok()) << first.status().to_string();
+    ASSERT_EQ(first->size(), 1u);
+    EXPECT_EQ(first->at(0).position, 1u);
+    EXPECT_EQ(first->at(0).payload, kMarker);
+    auto third = store.read_all(3, 10);
+    ASSERT_TRUE(third.ok()) << third.status().to_string();
+    ASSERT_EQ(third->size(), 1u);
+    EXPECT_EQ(third->at(0).position, 3u);
+    auto version_zero = store.read_stream("provider-abc", Direction::kForward, 0, 1);
+    ASSERT_TRUE(version_zero.ok()) << version_zero.status().to_string();
+    ASSERT_EQ(version_zero->size(), 1u);
+    EXPECT_EQ(version_zero->at(0).position, 1u);
+  }
+};
+
+TEST_F(RocksDbCorruptionTest, GarbageUnderALogKeyIsCorruptionNamingThePosition) {
+  auto store =
+      corrupt_and_reopen([](const std::string&) { return std::string("this is not an envelope at all"); });
+  ASSERT_NE(store, nullptr);
+  expect_position_2_reported_as_corrupt(*store);
+}
+
+TEST_F(RocksDbCorruptionTest, OneFlippedByteIsCaughtByTheChecksum) {
+  auto store = corrupt_and_reopen([](const std::string& value) {
+    // The flipped byte sits inside the payload vector, so the FlatBuffer itself still
+    // verifies: only the CRC trailer can notice.
+    std::string changed = value;
+    const auto at = changed.find(kMarker);
+    EXPECT_NE(at, std::string::npos);
+    if (at != std::string::npos) changed[at + 3] = static_cast<char>(changed[at + 3] ^ 0x01);
+    return changed;
+  });
+  ASSERT_NE(store, nullptr);
+  expect_position_2_reported_as_corrupt(*store);
+}
+
+TEST_F(RocksDbCorruptionTest, SealedBytesThatAreNoEnvelopeFailVerification) {
+  // The checksum matches, so only FlatBuffer verification can notice.
+  auto store = corrupt_and_reopen([](const std::string&) {
+    std::string value(64, '\x7f');
+    layout::seal(value);
+    return value;
+  });
+  ASSERT_NE(store, nullptr);
+  expect_position_2_reported_as_corrupt(*store);
+}
+
+TEST_F(RocksDbCorruptionTest, WrongFileIdentifierIsCorruption) {
+  auto store = corrupt_and_reopen([](const std::string& value) {
+    std::string_view body;
+    EXPECT_TRUE(layout::unseal(value, body));
+    std::string changed(body);
+    // A FlatBuffer's file identifier sits at bytes 4..7.
+    EXPECT_EQ(changed.substr(4, 4), "PEV1");
+    changed.replace(4, 4, "XEV1");
+    layout::seal(changed);
+    return changed;
+  });
+  ASSERT_NE(store, nullptr);
+  expect_position_2_reported_as_corrupt(*store);
+}
+
+TEST_F(RocksDbCorruptionTest, TruncatedRecordIsCorruption) {
+  auto store = corrupt_and_reopen([](const std::string& value) { return value.substr(0, 3); });
+  ASSERT_NE(store, nullptr);
+  expect_position_2_reported_as_corrupt(*store);
+}
+
+TEST_F(RocksDbCorruptionTest, SubscriptionStopsWithCorruptionAtTheDamagedRecord) {
+  auto store = corrupt_and_reopen([](const std::string&) { return std::string("garbage"); });
+  ASSERT_NE(store, nullptr);
+  SubscriptionRecorder recorder;
+  auto subscription = store->subscribe(1, recorder.handler());
+  ASSERT_TRUE(subscription.ok()) << subscription.status().to_string();
+  ASSERT_TRUE(recorder.wait_for_stop());
+  auto stops = recorder.stops();
+  ASSERT_EQ(stops.size(), 1u);
+  expect_corruption_at_position_2(stops[0]);
+  EXPECT_THAT(recorder.positions(), ElementsAre(1));
+}
+
+TEST_F(RocksDbCorruptionTest, ScanAllReportsCorruption) {
+  auto store = corrupt_and_reopen([](const std::string&) { return std::string("garbage"); });
+  ASSERT_NE(store, nullptr);
+  std::vector<std::uint64_t> visited;
+  Status status = store->scan_all(1, 10, [&](const RocksDbEventStore::RecordView& record) {
+    visited.push_back(record.position);
+    return true;
+  });
+  expect_corruption_at_position_2(status);
+  EXPECT_THAT(visited, ElementsAre(1));
+}
+
+// ----------------------------------------------------------------------------------
+// scan_all
+
+TEST_F(RocksDbEventStoreTest, ScanAllVisitsRecordsAsStored) {
+  auto store = open_store();
+  ASSERT_NE(store, nullptr);
+  NewEvent binary = make_event("Binary", std::string("pay\0load", 8), std::string("\0meta", 5));
+  binary.type_code = 4242;
+  append_ok(*store, make_request({StreamWrite{"provider-aa", ExpectedVersion::any(), {binary}},
+                                  make_write("org-bb", ExpectedVersion::any(), 2)}));
+  append_ok(*store, make_request({make_write("provider-aa", ExpectedVersion::any(), 1)}));
+  const auto events = read_all_ok(*store, 1, 100);
+  ASSERT_EQ(events.size(), 4u);
+
+  std::size_t visited = 0;
+  Status status = store->scan_all(1, 100, [&](const RocksDbEventStore::RecordView& record) {
+    const RecordedEvent& expected = events.at(visited++);
+    EXPECT_EQ(record.position, expected.position);
+    EXPECT_EQ(record.stream, expected.stream);
+    EXPECT_EQ(record.version, expected.version);
+    EXPECT_EQ(record.type, expected.type);
+    EXPECT_EQ(record.type_code, expected.type_code);
+    EXPECT_EQ(record.recorded_at_us, expected.recorded_at_us);
+    EXPECT_EQ(record.metadata, expected.metadata);
+    EXPECT_EQ(record.payload, expected.payload);
+    std::string_view body;
+    EXPECT_TRUE(layout::unseal(record.envelope, body)) << "envelope is the sealed stored value";
+    EXPECT_EQ(body.size() + layout::kChecksumBytes, record.envelope.size());
+    return true;
+  });
+  EXPECT_TRUE(status.ok()) << status.to_string();
+  EXPECT_EQ(visited, 4u);
+  EXPECT_EQ(events[0].payload, binary.payload);
+  EXPECT_EQ(events[0].type_code, 4242u);
+
+  std::vector<std::uint64_t> positions;
+  auto collect = [&](const RocksDbEventStore::RecordView& record) {
+    positions.push_back(record.position);
+    return true;
+  };
+  status = store->scan_all(2, 2, collect);
+  EXPECT_TRUE(status.ok()) << status.to_string();
+  EXPECT_THAT(positions, ElementsAre(2, 3));
+
+  positions.clear();
+  status = store->scan_all(0, 100, [&](const RocksDbEventStore::RecordView& record) {
+    positions.push_back(record.position);
+    return false;  // stop after the first
+  });
+  EXPECT_TRUE(status.ok()) << status.to_string();
+  EXPECT_THAT(positions, ElementsAre(1));
+
+  positions.clear();
+  status = store->scan_all(5, 100, collect);
+  EXPECT_TRUE(status.ok()) << status.to_string();
+  EXPECT_TRUE(positions.empty());
+}
+
+// ----------------------------------------------------------------------------------
+// Opening
+
+TEST_F(RocksDbEventStoreTest, OpeningARegularFileIsAnError) {
+  const std::string file = temp_dir_.child("plain-file");
+  std::ofstream(file) << "not a database";
+  auto opened = RocksDbEventStore::open(file);
+  ASSERT_FALSE(opened.ok());
+  EXPECT_FALSE(opened.status().message().empty());
+
+  auto below_file = RocksDbEventStore::open(file + "/store");
+  ASSERT_FALSE(below_file.ok());
+  EXPECT_FALSE(below_file.status().message().empty());
+}
+
+TEST_F(RocksDbEventStoreTest, MissingDirectoryWithoutCreateIfMissingIsAnError) {
+  RocksDbOptions options;
+  options.create_if_missing = false;
+  auto opened = RocksDbEventStore::open(dir_, options);
+  ASSERT_FALSE(opened.ok());
+  EXPECT_FALSE(opened.status().message().empty());
+}
+
+TEST_F(RocksDbEventStoreTest, ReadOnlyOpenReadsButRefusesAppends) {
+  auto store = open_store();
+  ASSERT_NE(store, nullptr);
+  append_ok(*store, make_request({make_write("provider-aa", ExpectedVersion::any(), 2)}));
+  close_store(store);
+
+  RocksDbOptions options;
+  options.read_only = true;
+  store = open_store(options);
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(store->last_position(), 2u);
+  EXPECT_EQ(read_all_ok(*store, 1, 10).size(), 2u);
+
+  auto append = store->append(make_request({make_write("provider-aa", ExpectedVersion::any())}));
+  ASSERT_FALSE(append.ok());
+  EXPECT_THAT(append.status().message(), ContainsRegex("[Rr]ead[- _]?only")) << append.status().to_string();
+  EXPECT_EQ(store->last_position(), 2u);
+  close_store(store);
+
+  // Nothing was written behind the refusal.
+  store = open_store();
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(store->last_position(), 2u);
+}
+
+TEST_F(RocksDbEventStoreTest, GroupCommitsAreCounted) {
+  auto store = open_store();
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(store->group_commits(), 0u);
+  for (int i = 0; i < 3; ++i)
+    append_ok(*store, make_request({make_write("provider-aa", ExpectedVersion::any())}));
+  EXPECT_GE(store->group_commits(), 1u);
+  EXPECT_LE(store->group_commits(), 3u);
+}
+
+}  // namespace
+}  // namespace portal::eventstore
