@@ -526,6 +526,21 @@ Status RocksDbEventStore::scan_all(std::uint64_t from_position, std::size_t max_
   });
 }
 
+Result<std::optional<AppendResult>> RocksDbEventStore::find_command(const CommandId& command_id) {
+  std::shared_lock alive(impl_->lifetime);
+  if (auto s = impl_->check_open(); !s.ok()) return s;
+  std::string stored;
+  auto s = impl_->db->Get(rocksdb::ReadOptions(), impl_->family(Family::kCommands),
+                          rocksdb::Slice(reinterpret_cast<const char*>(command_id.bytes.data()), 16), &stored);
+  if (s.IsNotFound()) return std::optional<AppendResult>();
+  if (!s.ok()) return from_rocksdb(s, "looking up command " + command_id.to_hex());
+  AppendResult result;
+  envelope::Sha256 digest;
+  if (auto d = envelope::decode_command(command_id, stored, result, digest); !d.ok()) return d;
+  result.deduplicated = true;
+  return std::optional<AppendResult>(std::move(result));
+}
+
 Result<std::optional<std::uint64_t>> RocksDbEventStore::stream_head(std::string_view stream) {
   std::shared_lock alive(impl_->lifetime);
   if (auto s = impl_->check_open(); !s.ok()) return s;

@@ -516,6 +516,27 @@ TEST_P(EventStoreConformance, ResubmittedCommandReturnsOriginalResultAndAppendsN
   EXPECT_EQ(*third, original);
 }
 
+TEST_P(EventStoreConformance, FindCommandAnswersCommittedCommandsOnly) {
+  AppendRequest request = make_request({make_write("provider-aa", ExpectedVersion::any(), 2)});
+  auto before = store().find_command(request.command_id);
+  ASSERT_TRUE(before.ok()) << before.status().to_string();
+  EXPECT_EQ(*before, std::nullopt);
+
+  AppendResult original = append_ok(request);
+  auto found = store().find_command(request.command_id);
+  ASSERT_TRUE(found.ok()) << found.status().to_string();
+  ASSERT_TRUE(found->has_value());
+  EXPECT_EQ(**found, original);
+  EXPECT_TRUE((*found)->deduplicated);
+
+  // A refused append leaves its command id unknown.
+  AppendRequest refused = make_request({make_write("provider-aa", ExpectedVersion::no_stream(), 1)});
+  ASSERT_FALSE(store().append(refused).ok());
+  auto unknown = store().find_command(refused.command_id);
+  ASSERT_TRUE(unknown.ok());
+  EXPECT_EQ(*unknown, std::nullopt);
+}
+
 TEST_P(EventStoreConformance, ResubmittedCommandWithDifferentContentIsFailedPrecondition) {
   AppendRequest request = make_request({make_write("provider-aa", ExpectedVersion::any(), 1)});
   append_ok(request);

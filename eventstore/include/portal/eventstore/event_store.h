@@ -58,6 +58,10 @@ class EventStore {
   // Up to max_count events of the log from position from_position (1 is the first).
   virtual Result<std::vector<RecordedEvent>> read_all(std::uint64_t from_position, std::size_t max_count) = 0;
 
+  // The result of a committed command (deduplicated set), or nullopt when the
+  // command id has not committed.
+  virtual Result<std::optional<AppendResult>> find_command(const CommandId& command_id) = 0;
+
   // Version of the stream's last event; nullopt when the stream has none.
   virtual Result<std::optional<std::uint64_t>> stream_head(std::string_view stream) = 0;
 

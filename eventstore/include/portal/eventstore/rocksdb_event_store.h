@@ -42,6 +42,7 @@ class RocksDbEventStore final : public EventStore {
   Result<std::vector<RecordedEvent>> read_stream(std::string_view stream, Direction direction,
                                                  std::uint64_t from_version, std::size_t max_count) override;
   Result<std::vector<RecordedEvent>> read_all(std::uint64_t from_position, std::size_t max_count) override;
+  Result<std::optional<AppendResult>> find_command(const CommandId& command_id) override;
   Result<std::optional<std::uint64_t>> stream_head(std::string_view stream) override;
   std::uint64_t last_position() const override;
   Result<std::unique_ptr<Subscription>> subscribe(std::uint64_t from_position,

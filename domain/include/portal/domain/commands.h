@@ -1,0 +1,137 @@
+// The commands of the Provider Portal (DESIGN.md section 4). Ids of things a
+// command creates are not in the command: decide() draws them from the
+// Environment, so the engine can derive them from the command id.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "portal/domain/enums.h"
+#include "portal/domain/ids.h"
+
+namespace portal::domain {
+
+struct SeatMinimum {
+  PlanType plan;
+  int seat_minimum = 0;
+  friend bool operator==(const SeatMinimum&, const SeatMinimum&) = default;
+};
+
+// Accounts
+struct RegisterUser {
+  UserId user_id;
+  std::string email;
+  std::string name;
+};
+
+// Provider lifecycle
+struct InviteProvider {  // staff
+  ProviderType type = ProviderType::kMsp;
+  std::string owner_email;  // required for Msp and BusinessUnit
+  std::vector<SeatMinimum> seat_minimums;
+};
+struct SetupProvider {  // the invited owner
+  ProviderId provider_id;
+  std::string token;
+  std::string name;
+  std::string business_name;
+  std::string billing_email;
+  std::string key;
+};
+struct UpdateProvider {
+  ProviderId provider_id;
+  std::string name;
+  std::string business_name;
+  std::string billing_email;
+};
+struct EnableProvider {  // staff
+  ProviderId provider_id;
+};
+struct DisableProvider {  // staff
+  ProviderId provider_id;
+};
+struct SetProviderPlan {  // staff
+  ProviderId provider_id;
+  std::vector<SeatMinimum> seat_minimums;
+};
+struct DeleteProvider {
+  ProviderId provider_id;
+};
+
+// Provider users
+struct InviteProviderUsers {  // AddServiceUser is this with type kServiceUser
+  ProviderId provider_id;
+  std::vector<std::string> emails;
+  ProviderUserType type = ProviderUserType::kServiceUser;
+};
+struct ReinviteProviderUser {
+  ProviderId provider_id;
+  ProviderUserId provider_user_id;
+};
+struct AcceptProviderInvite {
+  ProviderId provider_id;
+  ProviderUserId provider_user_id;
+  std::string token;
+};
+struct ProviderUserKey {
+  ProviderUserId provider_user_id;
+  std::string key;
+};
+struct ConfirmProviderUsers {
+  ProviderId provider_id;
+  std::vector<ProviderUserKey> keys;
+};
+struct UpdateProviderUserType {
+  ProviderId provider_id;
+  ProviderUserId provider_user_id;
+  ProviderUserType type = ProviderUserType::kServiceUser;
+};
+struct RemoveProviderUsers {
+  ProviderId provider_id;
+  std::vector<ProviderUserId> provider_user_ids;
+};
+
+// Organizations and clients
+struct CreateOrganization {
+  std::string name;
+  PlanType plan = PlanType::kFree;
+  int seats = 1;
+  std::string billing_email;
+};
+struct AddClientOrg {
+  ProviderId provider_id;
+  // Existing form: the organization to adopt. Otherwise the new form's fields.
+  std::optional<OrganizationId> existing_organization_id;
+  std::string name;
+  std::string owner_email;
+  PlanType plan = PlanType::kTeamsMonthly;
+  int seats = 0;
+  std::string collection_name;
+};
+struct RemoveClientOrg {
+  ProviderId provider_id;
+  ProviderOrganizationId provider_organization_id;
+};
+struct UpdateClientOrg {
+  ProviderId provider_id;
+  ProviderOrganizationId provider_organization_id;
+  std::string name;
+  int assigned_seats = 0;
+};
+struct OpenClientOrg {
+  ProviderId provider_id;
+  ProviderOrganizationId provider_organization_id;
+};
+
+using Command =
+    std::variant<RegisterUser, InviteProvider, SetupProvider, UpdateProvider, EnableProvider, DisableProvider,
+                 SetProviderPlan, DeleteProvider, InviteProviderUsers, ReinviteProviderUser, AcceptProviderInvite,
+                 ConfirmProviderUsers, UpdateProviderUserType, RemoveProviderUsers, CreateOrganization, AddClientOrg,
+                 RemoveClientOrg, UpdateClientOrg, OpenClientOrg>;
+
+// "InviteProvider", ... for logs and metrics.
+const char* command_name(const Command& command);
+
+}  // namespace portal::domain

@@ -1,0 +1,115 @@
+// Aggregate states and their evolve functions: pure folds over events.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "portal/domain/commands.h"
+#include "portal/domain/enums.h"
+#include "portal/domain/events.h"
+#include "portal/domain/ids.h"
+
+namespace portal::domain {
+
+struct UserState {
+  bool exists = false;
+  UserId id;
+  std::string email;  // as registered
+  std::string name;
+};
+
+// An email reservation: which user owns an email address.
+struct EmailState {
+  bool exists = false;
+  UserId user_id;
+};
+
+struct ProviderUser {
+  ProviderUserId id;
+  std::optional<UserId> user_id;  // set once accepted (or at once for the owner)
+  std::string email;              // lower-cased
+  ProviderUserType type = ProviderUserType::kServiceUser;
+  ProviderUserStatus status = ProviderUserStatus::kInvited;
+  std::vector<std::uint8_t> token_sha256;
+  Timestamp token_expires_at = 0;
+  std::string key;
+};
+
+struct ClientLink {
+  ProviderOrganizationId id;
+  OrganizationId organization_id;
+  std::string name;
+  PlanType plan = PlanType::kTeamsMonthly;
+  int seats = 0;
+  Timestamp creation_date = 0;
+};
+
+struct ProviderState {
+  bool exists = false;
+  bool deleted = false;
+  ProviderId id;
+  ProviderType type = ProviderType::kMsp;
+  ProviderStatus status = ProviderStatus::kPending;
+  bool enabled = true;
+  std::string name, business_name, billing_email;
+  std::vector<std::uint8_t> setup_token_sha256;  // cleared once used
+  Timestamp setup_token_expires_at = 0;
+  std::map<PlanType, int> seat_minimums;
+  std::vector<ProviderUser> users;
+  std::vector<ClientLink> clients;
+  Timestamp creation_date = 0;
+
+  const ProviderUser* user(const ProviderUserId& id) const;
+  const ProviderUser* user_by_user_id(const UserId& user_id) const;
+  const ProviderUser* user_by_email(std::string_view lower_email) const;
+  const ClientLink* client(const ProviderOrganizationId& id) const;
+  const ClientLink* client_by_organization(const OrganizationId& id) const;
+  int confirmed_admins() const;
+  // Seats assigned to clients on a plan, in total.
+  int assigned_seats(PlanType plan) const;
+};
+
+struct OrganizationMember {
+  OrganizationUserId id;
+  std::optional<UserId> user_id;
+  std::string email;
+  OrganizationUserType type = OrganizationUserType::kUser;
+  OrganizationUserStatus status = OrganizationUserStatus::kInvited;
+};
+
+struct Collection {
+  CollectionId id;
+  std::string name;
+};
+
+struct OrganizationState {
+  bool exists = false;
+  OrganizationId id;
+  std::string name;
+  PlanType plan = PlanType::kFree;
+  int seats = 0;
+  std::string billing_email;
+  OrganizationStatus status = OrganizationStatus::kCreated;
+  bool enabled = true;
+  std::optional<ProviderId> provider_id;
+  std::optional<ProviderOrganizationId> provider_organization_id;
+  std::vector<OrganizationMember> members;
+  std::vector<Collection> collections;
+  Timestamp creation_date = 0;
+
+  const OrganizationMember* member_by_user_id(const UserId& user_id) const;
+  bool is_confirmed_owner(const UserId& user_id) const;
+  int confirmed_owners() const;
+  // Invited, accepted and confirmed members (revoked ones hold no seat).
+  int occupied_seats() const;
+};
+
+// evolve: the state after one more event. `at` is the event's recorded-at.
+void evolve(UserState& state, const EventPayload& event, Timestamp at);
+void evolve(EmailState& state, const EventPayload& event, Timestamp at);
+void evolve(ProviderState& state, const EventPayload& event, Timestamp at);
+void evolve(OrganizationState& state, const EventPayload& event, Timestamp at);
+
+}  // namespace portal::domain

@@ -1,0 +1,259 @@
+#include "portal/domain/state.h"
+
+#include <algorithm>
+
+namespace portal::domain {
+
+using T = fb::EventPayload;
+
+namespace {
+
+template <class Vec, class Pred>
+auto find_in(Vec& v, Pred pred) -> decltype(&v.front()) {
+  auto it = std::find_if(v.begin(), v.end(), pred);
+  return it == v.end() ? nullptr : &*it;
+}
+
+std::map<PlanType, int> seat_map(const std::vector<fb::PlanSeatMinimum>& minimums) {
+  std::map<PlanType, int> out;
+  for (const auto& m : minimums) out[static_cast<PlanType>(m.plan())] = m.seat_minimum();
+  return out;
+}
+
+}  // namespace
+
+const ProviderUser* ProviderState::user(const ProviderUserId& id) const {
+  return find_in(users, [&](const ProviderUser& u) { return u.id == id; });
+}
+const ProviderUser* ProviderState::user_by_user_id(const UserId& user_id) const {
+  return find_in(users, [&](const ProviderUser& u) { return u.user_id == user_id; });
+}
+const ProviderUser* ProviderState::user_by_email(std::string_view lower_email) const {
+  return find_in(users, [&](const ProviderUser& u) { return u.email == lower_email; });
+}
+const ClientLink* ProviderState::client(const ProviderOrganizationId& id) const {
+  return find_in(clients, [&](const ClientLink& c) { return c.id == id; });
+}
+const ClientLink* ProviderState::client_by_organization(const OrganizationId& id) const {
+  return find_in(clients, [&](const ClientLink& c) { return c.organization_id == id; });
+}
+int ProviderState::confirmed_admins() const {
+  return static_cast<int>(std::count_if(users.begin(), users.end(), [](const ProviderUser& u) {
+    return u.type == ProviderUserType::kProviderAdmin && u.status == ProviderUserStatus::kConfirmed;
+  }));
+}
+int ProviderState::assigned_seats(PlanType plan) const {
+  int total = 0;
+  for (const auto& c : clients)
+    if (c.plan == plan) total += c.seats;
+  return total;
+}
+
+const OrganizationMember* OrganizationState::member_by_user_id(const UserId& user_id) const {
+  return find_in(members, [&](const OrganizationMember& m) { return m.user_id == user_id; });
+}
+bool OrganizationState::is_confirmed_owner(const UserId& user_id) const {
+  const auto* m = member_by_user_id(user_id);
+  return m != nullptr && m->type == OrganizationUserType::kOwner && m->status == OrganizationUserStatus::kConfirmed;
+}
+int OrganizationState::confirmed_owners() const {
+  return static_cast<int>(std::count_if(members.begin(), members.end(), [](const OrganizationMember& m) {
+    return m.type == OrganizationUserType::kOwner && m.status == OrganizationUserStatus::kConfirmed;
+  }));
+}
+int OrganizationState::occupied_seats() const {
+  return static_cast<int>(std::count_if(members.begin(), members.end(), [](const OrganizationMember& m) {
+    return m.status != OrganizationUserStatus::kRevoked;
+  }));
+}
+
+void evolve(UserState& s, const EventPayload& e, Timestamp) {
+  if (const auto* r = e.AsUserRegistered()) {
+    s.exists = true;
+    s.id = r->user_id;
+    s.email = r->email;
+    s.name = r->name;
+  }
+}
+
+void evolve(EmailState& s, const EventPayload& e, Timestamp) {
+  if (const auto* r = e.AsEmailReserved()) {
+    s.exists = true;
+    s.user_id = r->user_id;
+  }
+}
+
+void evolve(ProviderState& s, const EventPayload& e, Timestamp at) {
+  auto user = [&](const ProviderUserId& id) {
+    return find_in(s.users, [&](const ProviderUser& u) { return u.id == id; });
+  };
+  auto client = [&](const ProviderOrganizationId& id) {
+    return find_in(s.clients, [&](const ClientLink& c) { return c.id == id; });
+  };
+  switch (e.type) {
+    case T::ProviderInvited: {
+      const auto& p = *e.AsProviderInvited();
+      s.exists = true;
+      s.id = p.provider_id;
+      s.type = static_cast<ProviderType>(p.type);
+      s.status = static_cast<ProviderStatus>(p.status);
+      s.setup_token_sha256 = p.setup_token_sha256;
+      s.setup_token_expires_at = p.setup_token_expires_at;
+      s.seat_minimums = seat_map(p.seat_minimums);
+      s.creation_date = at;
+      if (!p.owner_provider_user_id.is_nil()) {
+        s.users.push_back(ProviderUser{p.owner_provider_user_id, p.owner_user_id, p.owner_email,
+                                       ProviderUserType::kProviderAdmin, ProviderUserStatus::kConfirmed, {}, 0, {}});
+      }
+      break;
+    }
+    case T::ProviderSetUp: {
+      const auto& p = *e.AsProviderSetUp();
+      s.name = p.name;
+      s.business_name = p.business_name;
+      s.billing_email = p.billing_email;
+      s.status = static_cast<ProviderStatus>(p.status);
+      s.setup_token_sha256.clear();  // single use
+      if (!s.users.empty()) s.users.front().key = p.key;
+      break;
+    }
+    case T::ProviderUpdated: {
+      const auto& p = *e.AsProviderUpdated();
+      s.name = p.name;
+      s.business_name = p.business_name;
+      s.billing_email = p.billing_email;
+      break;
+    }
+    case T::ProviderEnabled: s.enabled = true; break;
+    case T::ProviderDisabled: s.enabled = false; break;
+    case T::ProviderPlanSet: s.seat_minimums = seat_map(e.AsProviderPlanSet()->seat_minimums); break;
+    case T::ProviderDeleted: s.deleted = true; break;
+    case T::ProviderUserInvited: {
+      const auto& p = *e.AsProviderUserInvited();
+      s.users.push_back(ProviderUser{p.provider_user_id, std::nullopt, p.email, static_cast<ProviderUserType>(p.type),
+                                     ProviderUserStatus::kInvited, p.token_sha256, p.token_expires_at, {}});
+      break;
+    }
+    case T::ProviderUserReinvited: {
+      const auto& p = *e.AsProviderUserReinvited();
+      if (auto* u = user(p.provider_user_id)) {
+        u->token_sha256 = p.token_sha256;
+        u->token_expires_at = p.token_expires_at;
+      }
+      break;
+    }
+    case T::ProviderUserAccepted: {
+      const auto& p = *e.AsProviderUserAccepted();
+      if (auto* u = user(p.provider_user_id)) {
+        u->user_id = p.user_id;
+        u->status = ProviderUserStatus::kAccepted;
+        u->token_sha256.clear();  // single use
+      }
+      break;
+    }
+    case T::ProviderUserConfirmed: {
+      const auto& p = *e.AsProviderUserConfirmed();
+      if (auto* u = user(p.provider_user_id)) {
+        u->status = ProviderUserStatus::kConfirmed;
+        u->key = p.key;
+      }
+      break;
+    }
+    case T::ProviderUserUpdated: {
+      const auto& p = *e.AsProviderUserUpdated();
+      if (auto* u = user(p.provider_user_id)) u->type = static_cast<ProviderUserType>(p.type);
+      break;
+    }
+    case T::ProviderUserRemoved: {
+      const auto id = e.AsProviderUserRemoved()->provider_user_id;
+      std::erase_if(s.users, [&](const ProviderUser& u) { return u.id == id; });
+      break;
+    }
+    case T::ProviderOrganizationCreated: {
+      const auto& p = *e.AsProviderOrganizationCreated();
+      s.clients.push_back(
+          ClientLink{p.provider_organization_id, p.organization_id, p.name, static_cast<PlanType>(p.plan), p.seats, at});
+      break;
+    }
+    case T::ProviderOrganizationAdded: {
+      const auto& p = *e.AsProviderOrganizationAdded();
+      s.clients.push_back(
+          ClientLink{p.provider_organization_id, p.organization_id, p.name, static_cast<PlanType>(p.plan), p.seats, at});
+      break;
+    }
+    case T::ProviderOrganizationRemoved: {
+      const auto id = e.AsProviderOrganizationRemoved()->provider_organization_id;
+      std::erase_if(s.clients, [&](const ClientLink& c) { return c.id == id; });
+      break;
+    }
+    case T::ProviderOrganizationUpdated: {
+      const auto& p = *e.AsProviderOrganizationUpdated();
+      if (auto* c = client(p.provider_organization_id)) {
+        c->name = p.name;
+        c->seats = p.seats;
+      }
+      break;
+    }
+    default: break;
+  }
+}
+
+void evolve(OrganizationState& s, const EventPayload& e, Timestamp at) {
+  switch (e.type) {
+    case T::OrganizationCreated: {
+      const auto& p = *e.AsOrganizationCreated();
+      s.exists = true;
+      s.id = p.organization_id;
+      s.name = p.name;
+      s.plan = static_cast<PlanType>(p.plan);
+      s.seats = p.seats;
+      s.billing_email = p.billing_email;
+      s.status = static_cast<OrganizationStatus>(p.status);
+      if (!p.provider_id.is_nil()) s.provider_id = p.provider_id;
+      if (!p.provider_organization_id.is_nil()) s.provider_organization_id = p.provider_organization_id;
+      s.creation_date = at;
+      if (!p.owner_user_id.is_nil()) {
+        s.members.push_back(OrganizationMember{p.owner_organization_user_id, p.owner_user_id, lower(p.owner_email),
+                                               OrganizationUserType::kOwner, OrganizationUserStatus::kConfirmed});
+      }
+      break;
+    }
+    case T::OrganizationUpdated: {
+      const auto& p = *e.AsOrganizationUpdated();
+      s.name = p.name;
+      s.seats = p.seats;
+      break;
+    }
+    case T::OrganizationProviderLinked: {
+      const auto& p = *e.AsOrganizationProviderLinked();
+      s.provider_id = p.provider_id;
+      s.provider_organization_id = p.provider_organization_id;
+      s.billing_email = p.billing_email;
+      s.status = OrganizationStatus::kManaged;
+      break;
+    }
+    case T::OrganizationProviderUnlinked: {
+      s.provider_id.reset();
+      s.provider_organization_id.reset();
+      s.billing_email = e.AsOrganizationProviderUnlinked()->billing_email;
+      s.status = OrganizationStatus::kCreated;
+      break;
+    }
+    case T::OrganizationEnabled: s.enabled = true; break;
+    case T::OrganizationDisabled: s.enabled = false; break;
+    case T::OrganizationUserInvited: {
+      const auto& p = *e.AsOrganizationUserInvited();
+      s.members.push_back(OrganizationMember{p.organization_user_id, std::nullopt, p.email,
+                                             static_cast<OrganizationUserType>(p.type), OrganizationUserStatus::kInvited});
+      break;
+    }
+    case T::CollectionCreated: {
+      const auto& p = *e.AsCollectionCreated();
+      s.collections.push_back(Collection{p.collection_id, p.name});
+      break;
+    }
+    default: break;
+  }
+}
+
+}  // namespace portal::domain
