@@ -211,14 +211,52 @@ bool append_with_retry(es::EventStore& store, const std::vector<int>& streams, c
   return false;
 }
 
-// Runs `threads` workers; worker t runs op(t, result) until it returns.
-std::vector<WorkerResult> run_workers(int threads, const std::function<void(int, WorkerResult&)>& op) {
+// Runs `threads` workers; worker t runs op(t, result) until it returns. Meanwhile the calling thread
+// runs `meanwhile(running)`, where running() is false once every worker has returned.
+std::vector<WorkerResult> run_workers(int threads, const std::function<void(int, WorkerResult&)>& op,
+                                      const std::function<void(const std::function<bool()>&)>& meanwhile) {
   std::vector<WorkerResult> results(threads);
+  std::atomic<int> finished{0};
   std::vector<std::thread> workers;
-  for (int t = 0; t < threads; ++t) workers.emplace_back(op, t, std::ref(results[t]));
+  for (int t = 0; t < threads; ++t) {
+    workers.emplace_back([&, t] {
+      op(t, results[t]);
+      finished.fetch_add(1);
+    });
+  }
+  meanwhile([&] { return finished.load() < threads; });
   for (std::thread& w : workers) w.join();
   return results;
 }
+
+// The subscriptions of a run: one started on the empty store before the appends (live from the
+// start), one started from the middle of the log while appends race (its catch-up has to hand over
+// to live delivery without a gap or duplicate).
+struct Subscribers {
+  Collector early;
+  std::unique_ptr<es::Subscription> early_subscription;
+  Collector late;
+  std::unique_ptr<es::Subscription> late_subscription;
+  std::uint64_t late_from = 0;
+
+  void start_early(es::EventStore& store) {
+    auto s = store.subscribe(1, early.handler());
+    ASSERT_TRUE(s.ok()) << s.status().to_string();
+    early_subscription = std::move(*s);
+  }
+
+  // On the main thread while the workers run: waits for a third of the appends, then subscribes
+  // from half of what is committed so far.
+  void start_late(es::EventStore& store, std::uint64_t total, const std::function<bool()>& running) {
+    while (running() && store.last_position() < total / 3) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    late_from = store.last_position() / 2 + 1;
+    auto s = store.subscribe(late_from, late.handler());
+    ASSERT_TRUE(s.ok()) << s.status().to_string();
+    late_subscription = std::move(*s);
+  }
+};
 
 std::vector<es::RecordedEvent> read_whole_log(es::EventStore& store) {
   std::vector<es::RecordedEvent> log;
@@ -331,17 +369,21 @@ void check_store(es::EventStore& store, const std::vector<WorkerResult>& results
   }
 }
 
-// The subscriber saw exactly positions 1..n, in order, then stopped cleanly.
-void check_subscriber(Collector& collector, es::Subscription& subscription, std::uint64_t n) {
-  EXPECT_TRUE(collector.wait_for(n, std::chrono::seconds(120)))
-      << "subscriber saw " << collector.positions().size() << " of " << n;
+// The subscriber saw exactly positions from..n, in order, then stopped cleanly.
+void check_subscriber(Collector& collector, es::Subscription& subscription, std::uint64_t from,
+                      std::uint64_t n) {
+  const std::uint64_t expected = n - from + 1;
+  EXPECT_TRUE(collector.wait_for(expected, std::chrono::seconds(60)))
+      << "subscriber from " << from << " saw " << collector.positions().size() << " of " << expected;
   // Anything beyond n would be a duplicate; give a late one a moment to show up.
   std::this_thread::sleep_for(std::chrono::milliseconds(50));
   subscription.stop();
   const std::vector<std::uint64_t> positions = collector.positions();
-  ASSERT_EQ(positions.size(), n) << "subscriber received a different number of events";
+  ASSERT_EQ(positions.size(), expected)
+      << "subscriber from " << from << " received a different number of events";
   for (std::size_t i = 0; i < positions.size(); ++i) {
-    ASSERT_EQ(positions[i], i + 1) << "subscriber: gap, duplicate or disorder at delivery " << i;
+    ASSERT_EQ(positions[i], from + i)
+        << "subscriber from " << from << ": gap, duplicate or disorder at delivery " << i;
   }
   EXPECT_EQ(subscription.position(), n);
   EXPECT_EQ(collector.caught_up(), 1) << "on_caught_up must be called exactly once";
@@ -366,26 +408,40 @@ class ConcurrencyTest : public ::testing::Test {
     }
   }
 
+  // Runs the workers with both subscribers attached and checks everything afterwards. `total` is
+  // the number of events the workers append when every operation succeeds.
+  void run_and_check(int threads, const std::function<void(int, WorkerResult&)>& op, std::uint64_t total,
+                     std::size_t events_per_command) {
+    Subscribers subscribers;
+    ASSERT_NO_FATAL_FAILURE(subscribers.start_early(*store_));
+    const auto started = std::chrono::steady_clock::now();
+    const std::vector<WorkerResult> results = run_workers(
+        threads, op,
+        [&](const std::function<bool()>& running) { subscribers.start_late(*store_, total, running); });
+    report(results, started);
+    ASSERT_TRUE(subscribers.late_subscription) << "the mid-run subscription did not start";
+
+    check_store(*store_, results, total, events_per_command);
+    // A store that lost appends would leave the subscribers waiting for them until the timeout.
+    if (HasFatalFailure()) return;
+    check_subscriber(subscribers.early, *subscribers.early_subscription, 1, total);
+    check_subscriber(subscribers.late, *subscribers.late_subscription, subscribers.late_from, total);
+  }
+
   // Single-stream read-then-append: `threads` x `ops` operations on the 16 shared streams.
   void run_single_stream(int threads, int ops) {
-    Collector collector;
-    auto subscription = store_->subscribe(1, collector.handler());
-    ASSERT_TRUE(subscription.ok()) << subscription.status().to_string();
-
-    const auto started = std::chrono::steady_clock::now();
-    const std::vector<WorkerResult> results = run_workers(threads, [&](int t, WorkerResult& out) {
-      std::mt19937_64 rng(static_cast<std::uint64_t>(t) * 7919 + 17);
-      for (int op = 0; op < ops; ++op) {
-        const int s = static_cast<int>(rng() % kStreams);
-        if (!append_with_retry(*store_, {s}, "t" + std::to_string(t) + " op" + std::to_string(op), out))
-          return;
-      }
-    });
-    report(results, started);
-
-    const auto n = static_cast<std::uint64_t>(threads) * ops;
-    check_store(*store_, results, n, 1);
-    check_subscriber(collector, **subscription, n);
+    run_and_check(
+        threads,
+        [&](int t, WorkerResult& out) {
+          std::mt19937_64 rng(static_cast<std::uint64_t>(t) * 7919 + 17);
+          for (int op = 0; op < ops; ++op) {
+            const int s = static_cast<int>(rng() % kStreams);
+            if (!append_with_retry(*store_, {s}, "t" + std::to_string(t) + " op" + std::to_string(op), out)) {
+              return;
+            }
+          }
+        },
+        static_cast<std::uint64_t>(threads) * ops, 1);
   }
 
   void report(const std::vector<WorkerResult>& results, std::chrono::steady_clock::time_point started) {
@@ -423,30 +479,21 @@ TEST_F(ConcurrencyTest, SyncReadThenAppendSharesGroupCommits) {
 
 TEST_F(ConcurrencyTest, MultiStreamTransfersAreWholeAndGapFree) {
   ASSERT_NO_FATAL_FAILURE(open(es::Durability::kBuffered));
-  Collector collector;
-  auto subscription = store_->subscribe(1, collector.handler());
-  ASSERT_TRUE(subscription.ok()) << subscription.status().to_string();
-
   constexpr int kThreads = 8;
   constexpr int kTransfers = 2'500;
-  const auto started = std::chrono::steady_clock::now();
-  const std::vector<WorkerResult> results = run_workers(kThreads, [&](int t, WorkerResult& out) {
-    std::mt19937_64 rng(static_cast<std::uint64_t>(t) * 104729 + 3);
-    for (int op = 0; op < kTransfers; ++op) {
-      const int from = static_cast<int>(rng() % kStreams);
-      const int to = (from + 1 + static_cast<int>(rng() % (kStreams - 1))) % kStreams;
-      // Exact expected versions on both streams: a transfer decided on stale balances must not commit.
-      if (!append_with_retry(*store_, {from, to}, "t" + std::to_string(t) + " transfer" + std::to_string(op),
-                             out)) {
-        return;
-      }
-    }
-  });
-  report(results, started);
-
-  constexpr std::uint64_t kEvents = 2ull * kThreads * kTransfers;
-  check_store(*store_, results, kEvents, 2);
-  check_subscriber(collector, **subscription, kEvents);
+  run_and_check(
+      kThreads,
+      [&](int t, WorkerResult& out) {
+        std::mt19937_64 rng(static_cast<std::uint64_t>(t) * 104729 + 3);
+        for (int op = 0; op < kTransfers; ++op) {
+          const int from = static_cast<int>(rng() % kStreams);
+          const int to = (from + 1 + static_cast<int>(rng() % (kStreams - 1))) % kStreams;
+          // Exact expected versions on both streams: a transfer decided on stale heads must not commit.
+          const std::string payload = "t" + std::to_string(t) + " transfer" + std::to_string(op);
+          if (!append_with_retry(*store_, {from, to}, payload, out)) return;
+        }
+      },
+      2ull * kThreads * kTransfers, 2);
 }
 
 }  // namespace

@@ -663,7 +663,7 @@ TEST_F(CrashTest, KilledWriterLeavesACompleteExactlyOnceLog) {
     const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - cycle_start);
     std::fprintf(
         stderr,
-        "crash cycle %d/%d: killed after %lld ms (delay %lld ms), begun %zu, acked %zu, refused %zu, "
+        "crash cycle %d/%d: killed after %lld ms (delay %lld ms), begun %zu, acked %zu, conflicted %zu, "
         "in-flight %zu (%zu had committed, %zu refused on re-submission), last position %llu, "
         "cycle %lld ms\n",
         cycle, cycles, static_cast<long long>(run.ran_for.count()), static_cast<long long>(delay.count()),
