@@ -4,7 +4,6 @@
 
 #include <cstring>
 
-#include "portal/eventstore/command_record_generated.h"
 #include "portal/eventstore/envelope_generated.h"
 #include "portal/eventstore/rocksdb_layout.h"
 
@@ -124,7 +123,7 @@ Status decode(std::uint64_t position, std::string_view stored, RecordedEvent& ou
   return Status::ok_status();
 }
 
-Sha256 request_digest(const AppendRequest& request) {
+CommandDigest request_digest(const AppendRequest& request) {
   EVP_MD_CTX* ctx = EVP_MD_CTX_new();
   EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr);
   // Every variable-length field is length-prefixed so that no two different
@@ -162,54 +161,36 @@ Sha256 request_digest(const AppendRequest& request) {
     put_bytes(c.stream);
     put_expected(c.expected);
   }
-  Sha256 digest{};
+  CommandDigest digest{};
   unsigned int len = 0;
   EVP_DigestFinal_ex(ctx, digest.data(), &len);
   EVP_MD_CTX_free(ctx);
   return digest;
 }
 
-std::string encode_command(const AppendResult& result, const Sha256& digest) {
-  flatbuffers::FlatBufferBuilder fbb(256);
-  std::vector<flatbuffers::Offset<fb::StreamResult>> streams;
-  streams.reserve(result.streams.size());
-  for (const auto& s : result.streams) {
-    streams.push_back(fb::CreateStreamResult(fbb, fbb.CreateString(s.stream), s.first_version, s.last_version,
-                                             s.first_position));
-  }
-  auto digest_off = fbb.CreateVector(digest.data(), digest.size());
-  auto streams_off = fbb.CreateVector(streams);
-  fb::FinishCommandRecordBuffer(
-      fbb, fb::CreateCommandRecord(fbb, digest_off, result.first_position, result.last_position,
-                                   result.recorded_at_us, streams_off));
-  std::string out(reinterpret_cast<const char*>(fbb.GetBufferPointer()), fbb.GetSize());
+std::string encode_command(const AppendResult& result, const CommandDigest& digest) {
+  std::string out(reinterpret_cast<const char*>(digest.data()), digest.size());
+  layout::put_u64_be(out, result.first_position);
+  layout::put_u64_be(out, result.last_position);
+  layout::put_u64_be(out, static_cast<std::uint64_t>(result.recorded_at_us));
   layout::seal(out);
   return out;
 }
 
-Status decode_command(const CommandId& id, std::string_view stored, AppendResult& result, Sha256& digest) {
-  auto corrupt = [&](std::string_view why) {
-    return Status::corruption("command record " + id.to_hex() + " fails verification: " + std::string(why));
-  };
+Status decode_command(const CommandId& id, std::string_view stored, AppendResult& result,
+                      CommandDigest& digest) {
   std::string_view body;
-  if (!layout::unseal(stored, body)) return corrupt("checksum mismatch");
-  const auto* data = reinterpret_cast<const std::uint8_t*>(body.data());
-  flatbuffers::Verifier verifier(data, body.size());
-  if (!fb::VerifyCommandRecordBuffer(verifier)) return corrupt("not a valid command record");
-  const auto* rec = fb::GetCommandRecord(data);
-  if (rec->request_sha256() == nullptr || rec->request_sha256()->size() != digest.size()) {
-    return corrupt("missing request digest");
+  if (!layout::unseal(stored, body) || body.size() != digest.size() + 24) {
+    return Status::corruption("command record " + id.to_hex() + " fails verification");
   }
-  std::memcpy(digest.data(), rec->request_sha256()->data(), digest.size());
+  std::memcpy(digest.data(), body.data(), digest.size());
+  body.remove_prefix(digest.size());
   result = AppendResult{};
-  result.first_position = rec->first_position();
-  result.last_position = rec->last_position();
-  result.recorded_at_us = rec->recorded_at_us();
-  if (rec->streams() != nullptr) {
-    for (const auto* s : *rec->streams()) {
-      result.streams.push_back(StreamAppendResult{std::string(as_view(s->stream())), s->first_version(),
-                                                  s->last_version(), s->first_position()});
-    }
+  result.first_position = layout::get_u64_be(body);
+  result.last_position = layout::get_u64_be(body.substr(8));
+  result.recorded_at_us = static_cast<std::int64_t>(layout::get_u64_be(body.substr(16)));
+  if (result.first_position == 0 || result.last_position < result.first_position) {
+    return Status::corruption("command record " + id.to_hex() + " holds an impossible position range");
   }
   return Status::ok_status();
 }

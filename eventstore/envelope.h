@@ -12,7 +12,8 @@
 
 namespace portal::eventstore::envelope {
 
-using Sha256 = std::array<std::uint8_t, 32>;
+// SHA-256 of a request's content: two requests with equal digests are the same command.
+using CommandDigest = std::array<std::uint8_t, 32>;
 
 // An envelope built before the commit decides its position, version and
 // recorded-at: those three fields are present with placeholder values and are
@@ -35,11 +36,15 @@ Status decode(std::uint64_t position, std::string_view stored, RecordedEvent& ou
 // SHA-256 over a canonical encoding of everything a request says (streams,
 // expected versions, events with their ids as given, checks): two requests with
 // the same digest are the same command.
-Sha256 request_digest(const AppendRequest& request);
+CommandDigest request_digest(const AppendRequest& request);
 
-// The sealed CommandRecord of a committed append.
-std::string encode_command(const AppendResult& result, const Sha256& digest);
-// Decodes a stored CommandRecord; Corruption names the command id on failure.
-Status decode_command(const CommandId& id, std::string_view stored, AppendResult& result, Sha256& digest);
+// The sealed command record of a committed append: digest (32 bytes), first and
+// last position and recorded-at (8 bytes big-endian each), then the CRC-32C
+// trailer. Per-stream results are not stored: they are read back from the log.
+std::string encode_command(const AppendResult& result, const CommandDigest& digest);
+// Decodes a command record (positions and recorded-at only); Corruption names the
+// command id on failure.
+Status decode_command(const CommandId& id, std::string_view stored, AppendResult& result,
+                      CommandDigest& digest);
 
 }  // namespace portal::eventstore::envelope

@@ -2,21 +2,37 @@
 
 namespace portal::eventstore {
 
+namespace {
+void signal(GroupCommitQueue::Writer& w, GroupCommitQueue::Writer::State state) {
+  // Notify under the writer's mutex: it may return and destroy itself as soon as
+  // it can observe the new state.
+  std::lock_guard lock(w.mu);
+  w.state = state;
+  w.cv.notify_one();
+}
+}  // namespace
+
 std::vector<GroupCommitQueue::Writer*> GroupCommitQueue::join(Writer& writer) {
-  std::unique_lock lock(mu_);
-  queue_.push_back(&writer);
-  if (!leader_active_) {
-    leader_active_ = true;
-  } else {
-    writer.cv.wait(lock, [&] { return writer.done || writer.lead; });
-    if (writer.done) return {};
+  {
+    std::lock_guard lock(mu_);
+    queue_.push_back(&writer);
+    if (!leader_active_) {
+      leader_active_ = true;
+      return take_group();
+    }
   }
+  {
+    std::unique_lock lock(writer.mu);
+    writer.cv.wait(lock, [&] { return writer.state != Writer::State::kWaiting; });
+    if (writer.state == Writer::State::kDone) return {};
+  }
+  std::lock_guard lock(mu_);
   return take_group();
 }
 
 std::vector<GroupCommitQueue::Writer*> GroupCommitQueue::take_group() {
   // The leader is always at the front: it either found the queue without a leader
-  // (and so empty of anyone ahead of it) or was handed leadership as the front.
+  // (and so nobody ahead of it) or was handed leadership as the front.
   std::vector<Writer*> group;
   std::size_t bytes = 0;
   while (!queue_.empty()) {
@@ -29,21 +45,17 @@ std::vector<GroupCommitQueue::Writer*> GroupCommitQueue::take_group() {
   return group;
 }
 
-void GroupCommitQueue::finish(const std::vector<Writer*>& group) {
+void GroupCommitQueue::hand_off() {
   std::lock_guard lock(mu_);
-  // Notify while holding the mutex: a follower may return and destroy its
-  // condition variable as soon as it can observe `done`.
-  for (std::size_t i = 1; i < group.size(); ++i) {
-    group[i]->done = true;
-    group[i]->cv.notify_one();
-  }
-  group.front()->done = true;
   if (queue_.empty()) {
     leader_active_ = false;
   } else {
-    queue_.front()->lead = true;
-    queue_.front()->cv.notify_one();
+    signal(*queue_.front(), Writer::State::kLead);
   }
+}
+
+void GroupCommitQueue::release(const std::vector<Writer*>& group) {
+  for (std::size_t i = 1; i < group.size(); ++i) signal(*group[i], Writer::State::kDone);
 }
 
 }  // namespace portal::eventstore

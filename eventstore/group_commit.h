@@ -2,11 +2,12 @@
 //
 // Every appending thread joins the queue. A thread that finds no leader becomes
 // the leader at once and commits the waiting writers (itself first) as one group:
-// one WriteBatch, one sync. Threads arriving meanwhile queue up; when the leader is
-// done it marks its group done and hands leadership to the first waiting writer,
-// whose group is everything that queued during the previous sync. So an
-// uncontended append runs on its own thread with no hand-off, and under contention
-// the sync cost is shared by everyone who arrived during the previous one.
+// one WriteBatch. Threads arriving meanwhile queue up. As soon as the group is
+// written the leader hands leadership to the first waiting writer, so the next
+// group is decided and written while this one is being synced; once durable, the
+// leader releases its followers. An uncontended append runs on its own thread
+// with no hand-off; under contention one sync covers everyone who arrived during
+// the previous one.
 #pragma once
 
 #include <condition_variable>
@@ -21,9 +22,11 @@ class GroupCommitQueue {
  public:
   struct Writer {
     std::size_t bytes = 0;  // what this writer adds to a group's WriteBatch
-    bool done = false;      // set under the queue's mutex by the leader that committed it
-    bool lead = false;      // set when leadership is handed to this writer
+    // Each writer sleeps on its own mutex so that waking a group never convoys
+    // on the queue's mutex.
+    std::mutex mu;
     std::condition_variable cv;
+    enum class State { kWaiting, kLead, kDone } state = State::kWaiting;
   };
 
   explicit GroupCommitQueue(std::size_t max_group_bytes) : max_group_bytes_(max_group_bytes) {}
@@ -33,9 +36,13 @@ class GroupCommitQueue {
   // least one writer, at most max_group_bytes unless one writer alone is larger).
   std::vector<Writer*> join(Writer& writer);
 
-  // Called by the leader after committing its group: wakes the followers and hands
-  // leadership on.
-  void finish(const std::vector<Writer*>& group);
+  // Called by the leader once its group is written: the first waiting writer
+  // (if any) leads the next group.
+  void hand_off();
+
+  // Called by the former leader once its group is final (durable, or failed):
+  // wakes the followers, whose results are set.
+  static void release(const std::vector<Writer*>& group);
 
  private:
   std::vector<Writer*> take_group();

@@ -2,6 +2,8 @@
 
 #include <rocksdb/db.h>
 #include <rocksdb/filter_policy.h>
+#include <rocksdb/memtablerep.h>
+#include <rocksdb/slice_transform.h>
 #include <rocksdb/table.h>
 #include <rocksdb/utilities/options_util.h>
 #include <rocksdb/write_batch.h>
@@ -37,27 +39,28 @@ Status from_rocksdb(const rocksdb::Status& s, std::string_view what) {
   return Status::io_error(msg);
 }
 
+Status different_content(const CommandId& id) {
+  return Status::failed_precondition(
+      "command " + id.to_hex() +
+      " was already committed with different content; use a new command id for a "
+      "new command");
+}
+
 std::int64_t system_clock_us() {
   return std::chrono::duration_cast<std::chrono::microseconds>(
              std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
 
-std::string be64(std::uint64_t v) {
-  std::string s;
-  layout::put_u64_be(s, v);
-  return s;
-}
-
 struct Family {
-  enum : std::size_t { kDefault, kLog, kStreams, kHeads, kCommands, kCount };
+  enum : std::size_t { kDefault, kLog, kStreams, kCommands, kCount };
 };
 
 // One append as it travels through group commit.
 struct PendingAppend : GroupCommitQueue::Writer {
   const AppendRequest* request = nullptr;
   std::vector<std::vector<std::string>> envelopes;  // [write][event], prepared
-  envelope::Sha256 digest{};
+  envelope::CommandDigest digest{};
   std::optional<Result<AppendResult>> result;
   // Set when an earlier append of the same group carries the same command id.
   PendingAppend* same_command_as = nullptr;
@@ -70,7 +73,6 @@ struct RocksDbEventStore::Impl {
   std::string dir;
   std::unique_ptr<rocksdb::DB> db;
   std::vector<rocksdb::ColumnFamilyHandle*> cf;
-  rocksdb::WriteOptions write_options;
 
   GroupCommitQueue queue;
   PositionNotifier notifier;
@@ -81,6 +83,9 @@ struct RocksDbEventStore::Impl {
   std::atomic<bool> closed{false};
   std::shared_mutex lifetime;
   std::mutex close_mu;
+  // Readers see positions up to committed_position. In sync mode RocksDB makes
+  // a write visible only after its sync, so nothing a power loss could take back
+  // is ever observed.
   std::atomic<std::uint64_t> committed_position{0};
   std::atomic<std::uint64_t> group_commits{0};
 
@@ -97,16 +102,27 @@ struct RocksDbEventStore::Impl {
   std::int64_t now_us() const { return options.clock ? options.clock() : system_clock_us(); }
 
   Status recover_tail();
-  Result<std::optional<std::uint64_t>> read_head(std::string_view stream);
+  // visible_only: the head as readers see it (events up to committed_position);
+  // otherwise as written, which is what the leader decides on.
+  Result<std::optional<std::uint64_t>> read_head(std::string_view stream, bool visible_only);
+  // The committed command's original result (deduplicated set) and its request
+  // digest, or nullopt.
+  Result<std::optional<AppendResult>> load_command(const CommandId& id, envelope::CommandDigest* digest);
   Result<std::optional<std::uint64_t>> leader_head(
       const std::string& stream, const std::unordered_map<std::string, std::uint64_t>& pending);
-  void commit_group(const std::vector<GroupCommitQueue::Writer*>& group);
+  // Leader only: decides the group and writes it (with one sync in sync mode).
+  void write_group(const std::vector<GroupCommitQueue::Writer*>& group);
+  // After hand-off: settles the results of repeated command ids within the group
+  // and wakes the followers.
+  static void settle_group(const std::vector<GroupCommitQueue::Writer*>& group);
   Status check_open() const {
     if (closed.load()) return Status::unavailable("event store is closed");
     return Status::ok_status();
   }
+  // lock=false for callers already holding `lifetime` (the leader, find_command).
   Status read_log_range(std::uint64_t from, std::size_t max,
-                        const std::function<Status(std::uint64_t, std::string_view)>& visit);
+                        const std::function<Status(std::uint64_t, std::string_view)>& visit,
+                        bool lock = true);
 };
 
 Status RocksDbEventStore::Impl::recover_tail() {
@@ -131,24 +147,67 @@ Status RocksDbEventStore::Impl::recover_tail() {
   return Status::ok_status();
 }
 
-Result<std::optional<std::uint64_t>> RocksDbEventStore::Impl::read_head(std::string_view stream) {
-  std::string value;
-  auto s = db->Get(rocksdb::ReadOptions(), family(Family::kHeads),
-                   rocksdb::Slice(stream.data(), stream.size()), &value);
-  if (s.IsNotFound()) return std::optional<std::uint64_t>();
-  if (!s.ok()) return from_rocksdb(s, "reading the head of stream '" + std::string(stream) + "'");
-  if (value.size() != 8) {
-    return Status::corruption("head of stream '" + std::string(stream) + "' is " +
-                              std::to_string(value.size()) + " bytes, not 8");
+// A stream's head is its last index entry: no separate key is written for it.
+Result<std::optional<std::uint64_t>> RocksDbEventStore::Impl::read_head(std::string_view stream,
+                                                                        bool visible_only) {
+  const std::uint64_t visible = committed_position.load(std::memory_order_acquire);
+  std::string prefix = layout::stream_prefix(stream);
+  std::string upper = prefix;
+  upper.back() = '\x01';
+  rocksdb::Slice lower_slice(prefix), upper_slice(upper);
+  rocksdb::ReadOptions ro;
+  ro.iterate_lower_bound = &lower_slice;
+  ro.iterate_upper_bound = &upper_slice;
+  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(ro, family(Family::kStreams)));
+  for (it->SeekToLast(); it->Valid(); it->Prev()) {
+    if (it->key().size() != prefix.size() + 8 || it->value().size() != 8) {
+      return Status::corruption("index entry of stream '" + std::string(stream) + "' is malformed");
+    }
+    if (visible_only && layout::get_u64_be(it->value().ToStringView()) > visible) continue;
+    return std::optional<std::uint64_t>(layout::get_u64_be(it->key().ToStringView().substr(prefix.size())));
   }
-  return std::optional<std::uint64_t>(layout::get_u64_be(value));
+  if (!it->status().ok()) {
+    return from_rocksdb(it->status(), "reading the head of stream '" + std::string(stream) + "'");
+  }
+  return std::optional<std::uint64_t>();
+}
+
+Result<std::optional<AppendResult>> RocksDbEventStore::Impl::load_command(const CommandId& id,
+                                                                          envelope::CommandDigest* digest) {
+  std::string stored;
+  auto s = db->Get(rocksdb::ReadOptions(), family(Family::kCommands),
+                   rocksdb::Slice(reinterpret_cast<const char*>(id.bytes.data()), 16), &stored);
+  if (s.IsNotFound()) return std::optional<AppendResult>();
+  if (!s.ok()) return from_rocksdb(s, "looking up command " + id.to_hex());
+  AppendResult result;
+  envelope::CommandDigest stored_digest;
+  if (auto d = envelope::decode_command(id, stored, result, stored_digest); !d.ok()) return d;
+  if (digest != nullptr) *digest = stored_digest;
+  // Per-stream results come from the command's own events: its writes occupy
+  // first..last in request order, each stream's events consecutive.
+  auto st = read_log_range(
+      result.first_position, result.last_position - result.first_position + 1,
+      [&](std::uint64_t position, std::string_view value) {
+        RecordView v;
+        if (auto e = envelope::view(position, value, v); !e.ok()) return e;
+        if (result.streams.empty() || result.streams.back().stream != v.stream) {
+          result.streams.push_back(StreamAppendResult{std::string(v.stream), v.version, v.version, position});
+        } else {
+          result.streams.back().last_version = v.version;
+        }
+        return Status::ok_status();
+      },
+      /*lock=*/false);
+  if (!st.ok()) return st;
+  result.deduplicated = true;
+  return std::optional<AppendResult>(std::move(result));
 }
 
 Result<std::optional<std::uint64_t>> RocksDbEventStore::Impl::leader_head(
     const std::string& stream, const std::unordered_map<std::string, std::uint64_t>& pending) {
   if (auto p = pending.find(stream); p != pending.end()) return std::optional<std::uint64_t>(p->second);
   if (auto c = head_cache.find(stream); c != head_cache.end()) return std::optional<std::uint64_t>(c->second);
-  auto head = read_head(stream);
+  auto head = read_head(stream, /*visible_only=*/false);
   if (head.ok() && head->has_value()) {
     if (head_cache.size() >= kHeadCacheLimit) head_cache.clear();
     head_cache.emplace(stream, **head);
@@ -158,7 +217,7 @@ Result<std::optional<std::uint64_t>> RocksDbEventStore::Impl::leader_head(
 
 // Decides every append of the group in queue order, as if they ran one after the
 // other, and writes the accepted ones in one WriteBatch with one sync.
-void RocksDbEventStore::Impl::commit_group(const std::vector<GroupCommitQueue::Writer*>& group) {
+void RocksDbEventStore::Impl::write_group(const std::vector<GroupCommitQueue::Writer*>& group) {
   rocksdb::WriteBatch batch;
   std::unordered_map<std::string, std::uint64_t> pending_heads;
   std::unordered_map<const CommandId*, PendingAppend*> unused;
@@ -177,27 +236,18 @@ void RocksDbEventStore::Impl::commit_group(const std::vector<GroupCommitQueue::W
       w->same_command_as = *earlier;
       continue;
     }
-    std::string stored_command;
-    auto s = db->Get(rocksdb::ReadOptions(), family(Family::kCommands),
-                     rocksdb::Slice(reinterpret_cast<const char*>(req.command_id.bytes.data()), 16),
-                     &stored_command);
-    if (s.ok()) {
-      AppendResult original;
-      envelope::Sha256 digest;
-      if (auto d = envelope::decode_command(req.command_id, stored_command, original, digest); !d.ok()) {
-        w->result.emplace(d);
-      } else if (digest != w->digest) {
-        w->result.emplace(Status::failed_precondition(
-            "command " + req.command_id.to_hex() +
-            " was already committed with different content; use a new command id for a new command"));
-      } else {
-        original.deduplicated = true;
-        w->result.emplace(std::move(original));
-      }
+    envelope::CommandDigest committed_digest;
+    auto committed = load_command(req.command_id, &committed_digest);
+    if (!committed.ok()) {
+      w->result.emplace(committed.status());
       continue;
     }
-    if (!s.IsNotFound()) {
-      w->result.emplace(from_rocksdb(s, "looking up command " + req.command_id.to_hex()));
+    if (committed->has_value()) {
+      if (committed_digest != w->digest) {
+        w->result.emplace(different_content(req.command_id));
+      } else {
+        w->result.emplace(std::move(**committed));
+      }
       continue;
     }
 
@@ -244,7 +294,6 @@ void RocksDbEventStore::Impl::commit_group(const std::vector<GroupCommitQueue::W
         ++version;
       }
       sr.last_version = version - 1;
-      batch.Put(family(Family::kHeads), write.stream, be64(sr.last_version));
       pending_heads[write.stream] = sr.last_version;
       result.streams.push_back(std::move(sr));
     }
@@ -255,26 +304,28 @@ void RocksDbEventStore::Impl::commit_group(const std::vector<GroupCommitQueue::W
     w->result.emplace(std::move(result));
     accepted.push_back(w);
   }
+  if (accepted.empty()) return;
 
-  Status written;
-  if (!accepted.empty()) {
-    auto s = db->Write(write_options, &batch);
-    group_commits.fetch_add(1, std::memory_order_relaxed);
-    if (s.ok()) {
-      next_position = position;
-      last_recorded_at = recorded_at;
-      for (auto& [stream, head] : pending_heads) {
-        if (head_cache.size() >= kHeadCacheLimit) head_cache.clear();
-        head_cache[stream] = head;
-      }
-      committed_position.store(position - 1, std::memory_order_release);
-      notifier.publish(position - 1);
-    } else {
-      written = from_rocksdb(s, "writing " + std::to_string(accepted.size()) + " append(s)");
-      for (auto* a : accepted) a->result.emplace(written);
-    }
+  rocksdb::WriteOptions write_options;
+  write_options.sync = options.durability == Durability::kSync;
+  auto s = db->Write(write_options, &batch);
+  group_commits.fetch_add(1, std::memory_order_relaxed);
+  if (!s.ok()) {
+    Status failed = from_rocksdb(s, "writing " + std::to_string(accepted.size()) + " append(s)");
+    for (auto* a : accepted) a->result.emplace(failed);
+    return;
   }
+  next_position = position;
+  last_recorded_at = recorded_at;
+  for (auto& [stream, head] : pending_heads) {
+    if (head_cache.size() >= kHeadCacheLimit) head_cache.clear();
+    head_cache[stream] = head;
+  }
+  committed_position.store(position - 1, std::memory_order_release);
+  notifier.publish(position - 1);
+}
 
+void RocksDbEventStore::Impl::settle_group(const std::vector<GroupCommitQueue::Writer*>& group) {
   for (auto* writer : group) {
     auto* w = static_cast<PendingAppend*>(writer);
     if (w->same_command_as == nullptr) continue;
@@ -282,22 +333,24 @@ void RocksDbEventStore::Impl::commit_group(const std::vector<GroupCommitQueue::W
     if (!first.result->ok()) {
       w->result.emplace(first.result->status());
     } else if (first.digest != w->digest) {
-      w->result.emplace(Status::failed_precondition(
-          "command " + w->request->command_id.to_hex() +
-          " was already committed with different content; use a new command id for a new command"));
+      w->result.emplace(different_content(w->request->command_id));
     } else {
       AppendResult copy = first.result->value();
       copy.deduplicated = true;
       w->result.emplace(std::move(copy));
     }
   }
+  GroupCommitQueue::release(group);
 }
 
 Status RocksDbEventStore::Impl::read_log_range(
-    std::uint64_t from, std::size_t max,
-    const std::function<Status(std::uint64_t, std::string_view)>& visit) {
-  std::shared_lock alive(lifetime);
-  if (auto s = check_open(); !s.ok()) return s;
+    std::uint64_t from, std::size_t max, const std::function<Status(std::uint64_t, std::string_view)>& visit,
+    bool lock) {
+  std::shared_lock alive(lifetime, std::defer_lock);
+  if (lock) {
+    alive.lock();
+    if (auto s = check_open(); !s.ok()) return s;
+  }
   from = std::max<std::uint64_t>(from, 1);
   const std::uint64_t last = committed_position.load(std::memory_order_acquire);
   if (from > last || max == 0) return Status::ok_status();
@@ -343,13 +396,23 @@ Result<std::unique_ptr<RocksDbEventStore>> RocksDbEventStore::open(const std::st
   db_options.create_if_missing = options.create_if_missing;
   db_options.create_missing_column_families = options.create_if_missing;
   db_options.IncreaseParallelism(2);
+  // Only the group-commit leader writes, so RocksDB's concurrent memtable inserts
+  // buy nothing; turning them off allows hash memtables for the lookup families.
+  db_options.allow_concurrent_memtable_write = false;
 
   auto cache = rocksdb::NewLRUCache(options.block_cache_bytes);
   auto family_options = [&](bool point_lookups) {
     rocksdb::ColumnFamilyOptions cfo;
     rocksdb::BlockBasedTableOptions table;
     table.block_cache = cache;
-    if (point_lookups) table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+    if (point_lookups) {
+      // commands is only ever read by key: a hashed memtable makes
+      // its random-key inserts and lookups O(1) instead of skiplist walks.
+      table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+      table.whole_key_filtering = true;
+      cfo.prefix_extractor.reset(rocksdb::NewCappedPrefixTransform(layout::kLookupPrefixBytes));
+      cfo.memtable_factory.reset(rocksdb::NewHashLinkListRepFactory(1u << 16));
+    }
     cfo.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
     return cfo;
   };
@@ -357,7 +420,6 @@ Result<std::unique_ptr<RocksDbEventStore>> RocksDbEventStore::open(const std::st
       {rocksdb::kDefaultColumnFamilyName, family_options(false)},
       {layout::kLogFamily, family_options(false)},
       {layout::kStreamsFamily, family_options(false)},
-      {layout::kHeadsFamily, family_options(true)},
       {layout::kCommandsFamily, family_options(true)},
   };
 
@@ -376,7 +438,6 @@ Result<std::unique_ptr<RocksDbEventStore>> RocksDbEventStore::open(const std::st
     return from_rocksdb(s, "opening event store at '" + dir + "'");
   }
   impl->db.reset(raw);
-  impl->write_options.sync = options.durability == Durability::kSync;
   if (auto r = impl->recover_tail(); !r.ok()) {
     for (auto* h : impl->cf) impl->db->DestroyColumnFamilyHandle(h);
     impl->cf.clear();
@@ -426,8 +487,9 @@ Result<AppendResult> RocksDbEventStore::append(const AppendRequest& request) {
 
   auto group = impl_->queue.join(w);
   if (!group.empty()) {
-    impl_->commit_group(group);
-    impl_->queue.finish(group);
+    impl_->write_group(group);
+    impl_->queue.hand_off();
+    Impl::settle_group(group);
   }
   return std::move(*w.result);
 }
@@ -459,9 +521,17 @@ Result<std::vector<RecordedEvent>> RocksDbEventStore::read_stream(std::string_vi
   } else {
     it->SeekForPrev(start);
   }
+  // Readers never see past last_position(), even in the instant between a
+  // group's write and its publication.
+  const std::uint64_t visible = impl_->committed_position.load(std::memory_order_acquire);
   while (it->Valid() && keys.size() < max_count) {
     if (it->key().size() != prefix.size() + 8 || it->value().size() != 8) {
       return Status::corruption("index entry of stream '" + std::string(stream) + "' is malformed");
+    }
+    if (layout::get_u64_be(it->value().ToStringView()) > visible) {
+      if (direction == Direction::kForward) break;
+      it->Prev();
+      continue;
     }
     versions.push_back(layout::get_u64_be(it->key().ToStringView().substr(prefix.size())));
     keys.emplace_back(it->value().data(), 8);
@@ -529,23 +599,14 @@ Status RocksDbEventStore::scan_all(std::uint64_t from_position, std::size_t max_
 Result<std::optional<AppendResult>> RocksDbEventStore::find_command(const CommandId& command_id) {
   std::shared_lock alive(impl_->lifetime);
   if (auto s = impl_->check_open(); !s.ok()) return s;
-  std::string stored;
-  auto s = impl_->db->Get(rocksdb::ReadOptions(), impl_->family(Family::kCommands),
-                          rocksdb::Slice(reinterpret_cast<const char*>(command_id.bytes.data()), 16), &stored);
-  if (s.IsNotFound()) return std::optional<AppendResult>();
-  if (!s.ok()) return from_rocksdb(s, "looking up command " + command_id.to_hex());
-  AppendResult result;
-  envelope::Sha256 digest;
-  if (auto d = envelope::decode_command(command_id, stored, result, digest); !d.ok()) return d;
-  result.deduplicated = true;
-  return std::optional<AppendResult>(std::move(result));
+  return impl_->load_command(command_id, nullptr);
 }
 
 Result<std::optional<std::uint64_t>> RocksDbEventStore::stream_head(std::string_view stream) {
   std::shared_lock alive(impl_->lifetime);
   if (auto s = impl_->check_open(); !s.ok()) return s;
   if (auto s = validate_stream_name(stream); !s.ok()) return s;
-  return impl_->read_head(stream);
+  return impl_->read_head(stream, /*visible_only=*/true);
 }
 
 std::uint64_t RocksDbEventStore::last_position() const {

@@ -435,7 +435,7 @@ class CrashTest : public ::testing::Test {
     }
   }
 
-  // The stream index (streams and heads families) agrees with the log.
+  // The stream index agrees with the log.
   void check_stream_index(es::EventStore& store, const LogIndex& log, int cycle) {
     std::set<std::string> names;
     for (int n = 0; n < crash::kStreamCount; ++n) names.insert(crash::stream_name(n));

@@ -201,7 +201,7 @@ void rewrite_log_value(const std::string& dir, std::uint64_t position,
   ASSERT_TRUE(status.ok()) << status.ToString();
   EXPECT_THAT(families,
               IsSupersetOf({std::string(rocksdb::kDefaultColumnFamilyName), std::string(layout::kLogFamily),
-                            std::string(layout::kStreamsFamily), std::string(layout::kHeadsFamily),
+                            std::string(layout::kStreamsFamily),
                             std::string(layout::kCommandsFamily)}));
 
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;

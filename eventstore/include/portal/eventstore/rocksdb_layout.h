@@ -8,18 +8,17 @@
 //             eventstore/envelope.fbs) followed by 4 bytes: CRC-32C of the
 //             envelope bytes, little-endian.
 //   streams   key: stream name, 0x00, version (8 bytes BE)
-//             value: position (8 bytes BE)
-//   heads     key: stream name
-//             value: version of the stream's last event (8 bytes BE)
+//             value: position (8 bytes BE). A stream's head is its last key.
 //   commands  key: command id (16 bytes)
-//             value: CommandRecord FlatBuffer (file identifier "PCM1"): the
-//             original AppendResult and the SHA-256 of the request's content
-//             followed by its CRC-32C like log values.
+//             value: SHA-256 of the request's content (32 bytes), first
+//             position, last position, recorded-at (8 bytes BE each), CRC-32C.
+//             The per-stream result is read back from the log on re-submission.
 //   default   unused by the store; RocksDB requires it.
 //
-// One append is one WriteBatch touching all four families, so a crash leaves
+// One append is one WriteBatch touching all three families, so a crash leaves
 // either all of an append or none of it. The last position and the last
-// recorded-at are recovered on open from the last key of `log`.
+// recorded-at are recovered on open from the last key of `log`; stream heads are
+// cached in memory by the writer and read from `streams` on a miss.
 #pragma once
 
 #include <cstdint>
@@ -30,10 +29,12 @@ namespace portal::eventstore::layout {
 
 inline constexpr const char* kLogFamily = "log";
 inline constexpr const char* kStreamsFamily = "streams";
-inline constexpr const char* kHeadsFamily = "heads";
 inline constexpr const char* kCommandsFamily = "commands";
 
 inline constexpr std::size_t kChecksumBytes = 4;
+// `commands` hashes its keys' first bytes into memtable buckets: it is never
+// scanned in key order.
+inline constexpr std::size_t kLookupPrefixBytes = 32;
 
 void put_u64_be(std::string& out, std::uint64_t v);
 std::uint64_t get_u64_be(std::string_view in);  // in.size() >= 8

@@ -1,0 +1,657 @@
+#include "portal/api/engine.h"
+
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/rand.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <mutex>
+#include <random>
+#include <thread>
+#include <unordered_map>
+#include <utility>
+#include <variant>
+
+namespace portal {
+
+namespace {
+
+namespace es = eventstore;
+namespace fs = std::filesystem;
+using domain::Error;
+template <class T>
+using Expected = domain::Expected<T>;
+
+constexpr std::size_t kKeyBytes = 32;
+using EngineKey = std::array<std::uint8_t, kKeyBytes>;
+using Mac = std::array<std::uint8_t, 32>;
+
+// Events per read_stream call on a cold load: large enough that a long stream takes
+// few round trips, small enough that a page of copies stays in cache.
+constexpr std::size_t kReadPage = 512;
+
+constexpr const char* kConflictMessage = "Concurrent changes kept conflicting; try again.";
+
+// ---------------------------------------------------------------------------
+// Store errors as the domain's error kinds, with what the user should do.
+
+Error store_error(const es::Status& s, const std::string& doing) {
+  const std::string detail = " (" + s.to_string() + ")";
+  switch (s.code()) {
+    case es::StatusCode::kUnavailable:
+      return Error::unavailable("The event store is closed or shutting down while " + doing +
+                                "; try again later." + detail);
+    case es::StatusCode::kIOError:
+      return Error::unavailable("The disk refused the event store while " + doing +
+                                "; try again once it is writable and has free space." + detail);
+    case es::StatusCode::kCorruption:
+    case es::StatusCode::kNotFound:
+      return Error::data_loss("A stored record is damaged or missing, found while " + doing +
+                              "; verify the store and restore it from a backup." + detail);
+    case es::StatusCode::kInvalidArgument:
+      return Error::validation("", "The command cannot be recorded: " + s.message() + ".");
+    case es::StatusCode::kWrongExpectedVersion: return Error::aborted(kConflictMessage);
+    case es::StatusCode::kFailedPrecondition:
+    case es::StatusCode::kOk: break;
+  }
+  return Error::failed_precondition("The event store refused the command: " + s.message() + ".");
+}
+
+// ---------------------------------------------------------------------------
+// The engine key: the secret from which command ids derive new ids and tokens.
+
+Error key_io_error(const fs::path& path, const std::string& doing) {
+  return Error::unavailable("Cannot " + doing + " the engine key " + path.string() + ": " +
+                            std::strerror(errno) + ".");
+}
+
+Expected<EngineKey> read_key(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return key_io_error(path, "read");
+  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (in.bad()) return key_io_error(path, "read");
+  if (bytes.size() != kKeyBytes) {
+    return Error::data_loss("The engine key " + path.string() + " holds " + std::to_string(bytes.size()) +
+                            " bytes instead of " + std::to_string(kKeyBytes) +
+                            ": it is damaged. Restore it from a backup; without it the ids and tokens of "
+                            "re-submitted commands cannot be re-derived.");
+  }
+  EngineKey key;
+  std::memcpy(key.data(), bytes.data(), kKeyBytes);
+  return key;
+}
+
+bool write_all(int fd, const std::uint8_t* data, std::size_t size) {
+  while (size > 0) {
+    const ssize_t n = ::write(fd, data, size);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    data += n;
+    size -= static_cast<std::size_t>(n);
+  }
+  return true;
+}
+
+// Written to a temporary file, fsynced and renamed into place, so that a crash never
+// leaves a short key behind.
+Expected<EngineKey> create_key(const fs::path& path) {
+  EngineKey key;
+  if (RAND_bytes(key.data(), static_cast<int>(key.size())) != 1) {
+    return Error::unavailable("OpenSSL could not produce random bytes for a new engine key.");
+  }
+  fs::path tmp = path;
+  tmp += ".tmp";
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return key_io_error(tmp, "create");
+  const bool written = write_all(fd, key.data(), key.size()) && ::fsync(fd) == 0;
+  const int saved_errno = errno;
+  ::close(fd);
+  if (!written) {
+    errno = saved_errno;
+    return key_io_error(tmp, "write");
+  }
+  if (::rename(tmp.c_str(), path.c_str()) != 0) return key_io_error(path, "install");
+  const int dir_fd = ::open(path.parent_path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir_fd >= 0) {
+    (void)::fsync(dir_fd);
+    ::close(dir_fd);
+  }
+  return key;
+}
+
+Expected<EngineKey> open_key(const fs::path& path, bool store_has_events) {
+  std::error_code ec;
+  const bool exists = fs::exists(path, ec);
+  if (ec)
+    return Error::unavailable("Cannot look for the engine key " + path.string() + ": " + ec.message() + ".");
+  if (exists) return read_key(path);
+  if (store_has_events) {
+    return Error::data_loss("The engine key " + path.string() +
+                            " is missing but the store holds events: restore the key from a backup; a new "
+                            "one would change the ids and tokens of re-submitted commands.");
+  }
+  return create_key(path);
+}
+
+// The i-th id and token of a command: HMAC-SHA256(key, label || command id || i).
+// Deterministic, so a re-submitted command id yields the ids and tokens it had.
+class Derivation {
+ public:
+  Derivation(const EngineKey& key, const es::CommandId& command_id) : key_(key), command_id_(command_id) {}
+
+  domain::Uuid new_id() {
+    const Mac mac = derive("id", ids_++);
+    domain::Uuid id;
+    std::copy_n(mac.begin(), id.bytes.size(), id.bytes.begin());
+    id.bytes[6] = static_cast<std::uint8_t>((id.bytes[6] & 0x0f) | 0x80);  // version 8 (RFC 9562: custom)
+    id.bytes[8] = static_cast<std::uint8_t>((id.bytes[8] & 0x3f) | 0x80);  // RFC 4122 variant
+    return id;
+  }
+
+  // base64url without padding of the MAC: 43 characters, 256 bits.
+  std::string new_token() {
+    const Mac mac = derive("token", tokens_++);
+    std::array<unsigned char, 4 * ((sizeof(Mac) + 2) / 3) + 1> b64{};
+    const int n = EVP_EncodeBlock(b64.data(), mac.data(), static_cast<int>(mac.size()));
+    std::string token(reinterpret_cast<const char*>(b64.data()), static_cast<std::size_t>(n));
+    while (!token.empty() && token.back() == '=') token.pop_back();
+    for (char& c : token) {
+      if (c == '+') c = '-';
+      if (c == '/') c = '_';
+    }
+    return token;
+  }
+
+ private:
+  Mac derive(std::string_view label, std::uint64_t i) const {
+    std::string message(label);
+    message.append(reinterpret_cast<const char*>(command_id_.bytes.data()), command_id_.bytes.size());
+    for (int shift = 56; shift >= 0; shift -= 8) message.push_back(static_cast<char>(i >> shift));
+    Mac mac{};
+    unsigned int len = 0;
+    HMAC(EVP_sha256(), key_.data(), static_cast<int>(key_.size()),
+         reinterpret_cast<const unsigned char*>(message.data()), message.size(), mac.data(), &len);
+    return mac;
+  }
+
+  const EngineKey& key_;
+  es::CommandId command_id_;
+  std::uint64_t ids_ = 0;
+  std::uint64_t tokens_ = 0;
+};
+
+// ---------------------------------------------------------------------------
+// Aggregates: loaded by stream, kept in a bounded cache.
+
+using Aggregate =
+    std::variant<domain::UserState, domain::EmailState, domain::ProviderState, domain::OrganizationState>;
+
+// The stream's category decides which aggregate its events fold into.
+std::optional<Aggregate> empty_aggregate(std::string_view stream) {
+  if (stream.starts_with("user-")) return Aggregate(std::in_place_type<domain::UserState>);
+  if (stream.starts_with("email-")) return Aggregate(std::in_place_type<domain::EmailState>);
+  if (stream.starts_with("provider-")) return Aggregate(std::in_place_type<domain::ProviderState>);
+  if (stream.starts_with("org-")) return Aggregate(std::in_place_type<domain::OrganizationState>);
+  return std::nullopt;
+}
+
+void evolve(Aggregate& aggregate, const domain::EventPayload& event, domain::Timestamp at) {
+  std::visit([&](auto& state) { domain::evolve(state, event, at); }, aggregate);
+}
+
+// A stream's state and the version of its last event folded in (nullopt: no stream).
+struct Loaded {
+  std::shared_ptr<const Aggregate> state;
+  std::optional<std::uint64_t> version;
+};
+
+// Whether `a` has seen at least as much of a stream as `b`.
+bool at_least(const std::optional<std::uint64_t>& a, const std::optional<std::uint64_t>& b) {
+  return !b || (a && *a >= *b);
+}
+
+// Sharded so that 64 callers do not queue on one mutex. Entries are immutable and
+// shared: a command keeps the states it decided on even if they are replaced.
+class AggregateCache {
+ public:
+  explicit AggregateCache(std::size_t capacity)
+      : per_shard_(capacity == 0 ? 0 : std::max<std::size_t>(1, capacity / kShards)) {}
+
+  std::optional<Loaded> get(const std::string& stream) {
+    Shard& s = shard(stream);
+    std::lock_guard lock(s.mu);
+    auto it = s.map.find(stream);
+    if (it == s.map.end()) return std::nullopt;
+    return it->second;
+  }
+
+  // Keeps whichever of the cached entry and `loaded` has seen more of the stream, so
+  // that a slow cold load never replaces what a later append put here.
+  void put(const std::string& stream, Loaded loaded) {
+    if (per_shard_ == 0) return;
+    Shard& s = shard(stream);
+    std::lock_guard lock(s.mu);
+    auto it = s.map.find(stream);
+    if (it != s.map.end()) {
+      if (at_least(loaded.version, it->second.version)) it->second = std::move(loaded);
+      return;
+    }
+    // Evicting an arbitrary entry is enough: a miss costs one cold load.
+    if (s.map.size() >= per_shard_) s.map.erase(s.map.begin());
+    s.map.emplace(stream, std::move(loaded));
+  }
+
+  void erase(const std::string& stream) {
+    Shard& s = shard(stream);
+    std::lock_guard lock(s.mu);
+    s.map.erase(stream);
+  }
+
+ private:
+  static constexpr std::size_t kShards = 16;
+  struct Shard {
+    std::mutex mu;
+    std::unordered_map<std::string, Loaded> map;
+  };
+  Shard& shard(const std::string& stream) { return shards_[std::hash<std::string>{}(stream) % kShards]; }
+
+  std::size_t per_shard_;
+  std::array<Shard, kShards> shards_;
+};
+
+class AggregateLoader {
+ public:
+  AggregateLoader(es::EventStore& store, std::size_t cache_entries) : store_(store), cache_(cache_entries) {}
+
+  // From the cache, or folded from the store. A cache hit is not checked against the
+  // stream's head: the cache follows every append this engine makes, and an append's
+  // expected versions catch whatever staleness remains.
+  Expected<Loaded> load(const std::string& stream) {
+    if (auto hit = cache_.get(stream)) return *std::move(hit);
+    return load_from_store(stream);
+  }
+
+  // For queries, which no append will check: a cached entry is used only if it is at
+  // the stream's head.
+  Expected<Loaded> load_current(const std::string& stream) {
+    auto head = store_.stream_head(stream);
+    if (!head.ok()) return store_error(head.status(), "reading the head of " + stream);
+    if (auto hit = cache_.get(stream); hit && hit->version == *head) return *std::move(hit);
+    return load_from_store(stream);
+  }
+
+  // After an append: the state the command decided on, evolved with what it wrote.
+  void record_append(const std::string& stream, const Loaded& base,
+                     const std::vector<const domain::EventPayload*>& events, domain::Timestamp at,
+                     std::uint64_t last_version) {
+    auto next = std::make_shared<Aggregate>(*base.state);
+    for (const domain::EventPayload* e : events) evolve(*next, *e, at);
+    cache_.put(stream, Loaded{std::move(next), last_version});
+  }
+
+  void invalidate(const std::string& stream) { cache_.erase(stream); }
+
+ private:
+  Expected<Loaded> load_from_store(const std::string& stream) {
+    std::optional<Aggregate> state = empty_aggregate(stream);
+    if (!state) return Error::failed_precondition("The engine cannot load stream '" + stream + "'.");
+    std::optional<std::uint64_t> version;
+    for (std::uint64_t from = 0;;) {
+      auto page = store_.read_stream(stream, es::Direction::kForward, from, kReadPage);
+      if (!page.ok()) return store_error(page.status(), "reading " + stream);
+      for (const es::RecordedEvent& e : *page) {
+        auto payload = domain::decode_payload(e.payload);
+        if (!payload.ok()) {
+          return Error::data_loss("The event at position " + std::to_string(e.position) + " (" + stream +
+                                  " version " + std::to_string(e.version) +
+                                  ") cannot be decoded: " + payload.error().message);
+        }
+        evolve(*state, payload.value(), e.recorded_at_us);
+        version = e.version;
+      }
+      if (page->size() < kReadPage) break;
+      from = *version + 1;
+    }
+    Loaded loaded{std::make_shared<const Aggregate>(*std::move(state)), version};
+    cache_.put(stream, loaded);
+    return loaded;
+  }
+
+  es::EventStore& store_;
+  AggregateCache cache_;
+};
+
+// What decide reads, for one attempt of one command. Each stream is loaded once and
+// then served as it was, and every stream served is remembered with its version so
+// that the append can check it.
+class Reader final : public domain::StateReader {
+ public:
+  explicit Reader(AggregateLoader& loader) : loader_(loader) {}
+
+  const domain::UserState* user(const domain::UserId& id) override {
+    return get<domain::UserState>(domain::user_stream(id));
+  }
+  const domain::EmailState* email(std::string_view lower_email) override {
+    return get<domain::EmailState>(domain::email_stream(lower_email));
+  }
+  const domain::ProviderState* provider(const domain::ProviderId& id) override {
+    return get<domain::ProviderState>(domain::provider_stream(id));
+  }
+  const domain::OrganizationState* organization(const domain::OrganizationId& id) override {
+    return get<domain::OrganizationState>(domain::organization_stream(id));
+  }
+
+  Expected<Loaded> serve(const std::string& stream) {
+    for (const auto& [name, loaded] : served_) {
+      if (name == stream) return loaded;
+    }
+    auto loaded = loader_.load(stream);
+    if (loaded.ok()) served_.emplace_back(stream, loaded.value());
+    return loaded;
+  }
+
+  const std::vector<std::pair<std::string, Loaded>>& served() const { return served_; }
+  // The first load that failed. decide saw "no such stream" for it, so this error,
+  // not decide's answer, is what the caller must hear.
+  const std::optional<Error>& error() const { return error_; }
+
+ private:
+  template <class State>
+  const State* get(const std::string& stream) {
+    if (error_) return nullptr;
+    auto loaded = serve(stream);
+    if (!loaded.ok()) {
+      error_ = loaded.error();
+      return nullptr;
+    }
+    if (!loaded->version) return nullptr;
+    return std::get_if<State>(loaded->state.get());
+  }
+
+  AggregateLoader& loader_;
+  std::vector<std::pair<std::string, Loaded>> served_;
+  std::optional<Error> error_;
+};
+
+// ---------------------------------------------------------------------------
+// The append a decision makes.
+
+struct PreparedAppend {
+  es::AppendRequest request;
+  // Per write: the state the decision saw, and the events that follow it.
+  std::vector<Loaded> bases;
+  std::vector<std::vector<const domain::EventPayload*>> events;
+};
+
+domain::RecordedActor with_outcome(domain::RecordedActor actor, const domain::Decision& decision) {
+  actor.created_ids = decision.created_ids;
+  for (const domain::ItemResult& item : decision.items) {
+    auto r = std::make_unique<domain::fb::ItemResultT>();
+    r->id = item.id;
+    r->email = item.email;
+    r->error = item.error;
+    actor.item_results.push_back(std::move(r));
+  }
+  actor.token_count = static_cast<std::int32_t>(decision.tokens.size());
+  return actor;
+}
+
+// Writes grouped per stream in order of first appearance, each expecting the version
+// the decision saw; every stream read but not written is checked at its version.
+// The first event carries the outcome, so that a re-submission can answer with it.
+Expected<PreparedAppend> prepare_append(const es::CommandId& command_id, const domain::Actor& actor,
+                                        const domain::Decision& decision, Reader& reader) {
+  PreparedAppend p;
+  p.request.command_id = command_id;
+  const domain::RecordedActor recorded = domain::recorded_actor(actor, decision);
+  const std::string metadata = domain::encode_actor(recorded);
+  for (std::size_t i = 0; i < decision.events.size(); ++i) {
+    const domain::Emitted& emitted = decision.events[i];
+    auto write = std::find_if(p.request.writes.begin(), p.request.writes.end(),
+                              [&](const es::StreamWrite& w) { return w.stream == emitted.stream; });
+    std::size_t index = static_cast<std::size_t>(write - p.request.writes.begin());
+    if (write == p.request.writes.end()) {
+      // A stream decide writes without reading it is read now: the append must
+      // expect its actual head.
+      auto base = reader.serve(emitted.stream);
+      if (!base.ok()) return base.error();
+      p.request.writes.push_back({emitted.stream, es::ExpectedVersion::at(base->version), {}});
+      p.bases.push_back(base.value());
+      p.events.emplace_back();
+    }
+    es::NewEvent event;
+    event.type = domain::event_name(emitted.payload);
+    event.type_code = domain::event_code(emitted.payload.type);
+    event.correlation_id = command_id;
+    event.causation_id = command_id;
+    event.metadata = i == 0 ? domain::encode_actor(with_outcome(recorded, decision)) : metadata;
+    event.payload = domain::encode_payload(emitted.payload);
+    p.request.writes[index].events.push_back(std::move(event));
+    p.events[index].push_back(&emitted.payload);
+  }
+  for (const auto& [stream, loaded] : reader.served()) {
+    const bool written = std::any_of(p.request.writes.begin(), p.request.writes.end(),
+                                     [&](const es::StreamWrite& w) { return w.stream == stream; });
+    if (!written) p.request.checks.push_back({stream, es::ExpectedVersion::at(loaded.version)});
+  }
+  return p;
+}
+
+CommandResult outcome_of(const es::CommandId& command_id, domain::Decision& decision) {
+  CommandResult out;
+  out.command_id = command_id;
+  out.created_ids = std::move(decision.created_ids);
+  out.items = std::move(decision.items);
+  out.tokens = std::move(decision.tokens);
+  return out;
+}
+
+// Random, so that commands that collided do not collide again in lockstep.
+void backoff(int attempt) {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  const std::int64_t ceiling = std::min<std::int64_t>(std::int64_t{50} << std::min(attempt, 16), 5'000);
+  std::uniform_int_distribution<std::int64_t> micros(0, ceiling);
+  std::this_thread::sleep_for(std::chrono::microseconds(micros(rng)));
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------
+
+struct Engine::Impl {
+  Impl(EngineOptions opts, std::unique_ptr<es::RocksDbEventStore> s, const EngineKey& k)
+      : options(std::move(opts)), store(std::move(s)), key(k), loader(*store, options.cache_entries) {}
+
+  domain::Timestamp now() const {
+    if (options.clock) return options.clock();
+    return std::chrono::duration_cast<std::chrono::microseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+  }
+
+  Expected<CommandResult> execute(const domain::Command& command, const domain::Actor& actor,
+                                  std::optional<es::CommandId> given);
+  Expected<std::optional<CommandResult>> committed_outcome(const es::CommandId& command_id);
+
+  template <class State>
+  Expected<std::optional<State>> current(const std::string& stream) {
+    auto loaded = loader.load_current(stream);
+    if (!loaded.ok()) return loaded.error();
+    if (!loaded->version) return std::optional<State>();
+    return std::optional<State>(std::get<State>(*loaded->state));
+  }
+
+  EngineOptions options;
+  std::unique_ptr<es::RocksDbEventStore> store;
+  EngineKey key;
+  AggregateLoader loader;
+};
+
+// The outcome of a command id that committed, rebuilt from its first event: the
+// positions from the store's command record, the ids and per-item results from the
+// actor metadata, the tokens re-derived from the command id.
+Expected<std::optional<CommandResult>> Engine::Impl::committed_outcome(const es::CommandId& command_id) {
+  auto found = store->find_command(command_id);
+  if (!found.ok()) return store_error(found.status(), "looking up command " + command_id.to_hex());
+  if (!found->has_value()) return std::optional<CommandResult>();
+  const es::AppendResult& appended = **found;
+  const std::string doing = "reading the first event of command " + command_id.to_hex();
+  auto first = store->read_all(appended.first_position, 1);
+  if (!first.ok()) return store_error(first.status(), doing);
+  if (first->empty() || first->front().command_id != command_id) {
+    return store_error(es::Status::not_found("no event of this command at position " +
+                                             std::to_string(appended.first_position)),
+                       doing);
+  }
+  auto recorded = domain::decode_actor(first->front().metadata);
+  if (!recorded.ok()) {
+    return Error::data_loss("The actor record of command " + command_id.to_hex() + " at position " +
+                            std::to_string(appended.first_position) +
+                            " cannot be decoded: " + recorded.error().message);
+  }
+  CommandResult out;
+  out.command_id = command_id;
+  out.first_position = appended.first_position;
+  out.last_position = appended.last_position;
+  out.deduplicated = true;
+  out.created_ids = recorded->created_ids;
+  for (const auto& item : recorded->item_results) {
+    if (item) out.items.push_back({item->id, item->email, item->error});
+  }
+  Derivation derive(key, command_id);
+  for (std::int32_t i = 0; i < recorded->token_count; ++i) out.tokens.push_back(derive.new_token());
+  return std::optional<CommandResult>(std::move(out));
+}
+
+Expected<CommandResult> Engine::Impl::execute(const domain::Command& command, const domain::Actor& actor,
+                                              std::optional<es::CommandId> given) {
+  const es::CommandId command_id = given.value_or(es::Id16::random());
+  const int attempts = std::max(1, options.max_attempts);
+  for (int attempt = 0; attempt < attempts; ++attempt) {
+    if (attempt > 0) backoff(attempt);
+    // Checked on every attempt: a twin with the same id may commit while this one
+    // retries, and a fresh decide would then refuse what the twin already did.
+    if (given) {
+      auto prior = committed_outcome(command_id);
+      if (!prior.ok()) return prior.error();
+      if (prior->has_value()) return std::move(*prior.value());
+    }
+
+    Reader reader(loader);
+    Derivation derive(key, command_id);
+    const domain::Environment env{now(), [&] { return derive.new_id(); }, [&] { return derive.new_token(); }};
+    Expected<domain::Decision> decision = domain::decide(command, actor, reader, env);
+    if (reader.error()) return *reader.error();
+    if (!decision.ok() || decision->events.empty()) {
+      // A twin may have committed between the check above and decide's reads; its
+      // outcome is the answer, not a refusal of what it did.
+      if (given) {
+        auto prior = committed_outcome(command_id);
+        if (!prior.ok()) return prior.error();
+        if (prior->has_value()) return std::move(*prior.value());
+      }
+      if (!decision.ok()) return decision.error();
+      return outcome_of(command_id, decision.value());
+    }
+
+    auto prepared = prepare_append(command_id, actor, decision.value(), reader);
+    if (!prepared.ok()) return prepared.error();
+    auto appended = store->append(prepared->request);
+    if (appended.ok()) {
+      // A deduplicated append wrote nothing: its twin recorded these very events and
+      // updates the cache itself.
+      if (!appended->deduplicated) {
+        for (std::size_t i = 0; i < prepared->request.writes.size(); ++i) {
+          loader.record_append(prepared->request.writes[i].stream, prepared->bases[i], prepared->events[i],
+                               appended->recorded_at_us, appended->streams[i].last_version);
+        }
+      }
+      CommandResult out = outcome_of(command_id, decision.value());
+      out.first_position = appended->first_position;
+      out.last_position = appended->last_position;
+      out.deduplicated = appended->deduplicated;
+      return out;
+    }
+
+    const es::Status& status = appended.status();
+    if (status.code() == es::StatusCode::kWrongExpectedVersion) {
+      for (const auto& w : prepared->request.writes) loader.invalidate(w.stream);
+      for (const auto& c : prepared->request.checks) loader.invalidate(c.stream);
+      continue;
+    }
+    // The same id committed with other content: a twin decided on other state (or at
+    // another instant) and won. Its outcome is this command's outcome.
+    if (status.code() == es::StatusCode::kFailedPrecondition) {
+      auto prior = committed_outcome(command_id);
+      if (prior.ok() && prior->has_value()) return std::move(*prior.value());
+    }
+    return store_error(status, "recording the command");
+  }
+  return Error::aborted(kConflictMessage);
+}
+
+// ---------------------------------------------------------------------------
+
+Expected<std::unique_ptr<Engine>> Engine::open(const std::string& dir, const EngineOptions& options) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) return Error::unavailable("Cannot create the data directory " + dir + ": " + ec.message() + ".");
+
+  es::RocksDbOptions store_options;
+  store_options.durability = options.durability;
+  store_options.clock = options.clock;
+  auto store = es::RocksDbEventStore::open((fs::path(dir) / "store").string(), store_options);
+  if (!store.ok()) return store_error(store.status(), "opening the event store in " + dir);
+
+  // Opened after the store, whose lock keeps a second engine out of the directory
+  // while the key is created.
+  auto key = open_key(fs::path(dir) / "engine.key", (*store)->last_position() > 0);
+  if (!key.ok()) {
+    (void)(*store)->close();
+    return key.error();
+  }
+  auto impl = std::make_unique<Impl>(options, std::move(store).value(), key.value());
+  return std::unique_ptr<Engine>(new Engine(std::move(impl)));
+}
+
+Engine::Engine(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+Engine::~Engine() {
+  close();
+}
+
+Expected<CommandResult> Engine::execute(const domain::Command& command, const domain::Actor& actor,
+                                        std::optional<eventstore::CommandId> command_id) {
+  return impl_->execute(command, actor, command_id);
+}
+
+Expected<std::optional<domain::ProviderState>> Engine::provider(const domain::ProviderId& id) {
+  return impl_->current<domain::ProviderState>(domain::provider_stream(id));
+}
+
+Expected<std::optional<domain::OrganizationState>> Engine::organization(const domain::OrganizationId& id) {
+  return impl_->current<domain::OrganizationState>(domain::organization_stream(id));
+}
+
+Expected<std::optional<domain::UserState>> Engine::user(const domain::UserId& id) {
+  return impl_->current<domain::UserState>(domain::user_stream(id));
+}
+
+eventstore::EventStore& Engine::store() {
+  return *impl_->store;
+}
+
+void Engine::close() {
+  (void)impl_->store->close();
+}
+
+}  // namespace portal

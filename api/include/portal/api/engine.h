@@ -1,0 +1,67 @@
+// portal::Engine: the embedding surface. Commands in, outcomes out; aggregates
+// loaded through a cache checked against stream versions; exactly-once per
+// command id.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "portal/domain/decide.h"
+#include "portal/domain/error.h"
+#include "portal/eventstore/event_store.h"
+#include "portal/eventstore/rocksdb_event_store.h"
+
+namespace portal {
+
+struct EngineOptions {
+  eventstore::Durability durability = eventstore::Durability::kSync;
+  // UTC microseconds; injectable for tests (token expiry without sleeping).
+  std::function<std::int64_t()> clock;
+  // Aggregates kept in memory (each checked against its stream's head on use).
+  std::size_t cache_entries = 100'000;
+  // A snapshot is written once a stream has this many events past the last one.
+  std::uint64_t snapshot_every = 200;
+  // Attempts on a wrong expected version before answering kAborted.
+  int max_attempts = 10;
+};
+
+struct CommandResult {
+  eventstore::CommandId command_id;
+  std::uint64_t first_position = 0;  // 0 when the command recorded nothing
+  std::uint64_t last_position = 0;
+  bool deduplicated = false;  // the command id had committed before: original outcome
+  std::vector<domain::Uuid> created_ids;
+  std::vector<domain::ItemResult> items;
+  std::vector<std::string> tokens;  // shown once per execution; re-derived on re-submission
+};
+
+class Engine {
+ public:
+  static domain::Expected<std::unique_ptr<Engine>> open(const std::string& dir, const EngineOptions& options = {});
+  ~Engine();
+
+  // Runs a command as the actor. command_id: the caller's exactly-once key; a
+  // random one when absent. Errors: the domain's refusals, kAborted after
+  // max_attempts conflicts, kUnavailable, kDataLoss.
+  domain::Expected<CommandResult> execute(const domain::Command& command, const domain::Actor& actor,
+                                          std::optional<eventstore::CommandId> command_id = std::nullopt);
+
+  // Current state of an aggregate (nullopt: no such stream).
+  domain::Expected<std::optional<domain::ProviderState>> provider(const domain::ProviderId& id);
+  domain::Expected<std::optional<domain::OrganizationState>> organization(const domain::OrganizationId& id);
+  domain::Expected<std::optional<domain::UserState>> user(const domain::UserId& id);
+
+  eventstore::EventStore& store();
+  void close();
+
+ private:
+  struct Impl;
+  explicit Engine(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace portal

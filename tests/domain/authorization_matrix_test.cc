@@ -1,0 +1,283 @@
+// Authorization matrix: every command x every kind of actor, each cell allowed or
+// refused exactly as decide.h documents ("Who may run what"):
+//   - outsiders (unrelated users, the client's own Owner, and invited or accepted
+//     provider users, who are not members yet) get kNotFound: the provider is
+//     invisible to them;
+//   - members lacking the role, and staff where staff is not named, get
+//     kPermissionDenied;
+//   - staff-only commands refuse everyone else with kPermissionDenied.
+// Each cell builds a fresh world, so cells are independent and a failing cell
+// names its command and actor in the test name.
+#include <array>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "domain_test_support.h"
+#include "portal/domain/messages.h"
+
+namespace portal::domain::test {
+namespace {
+
+enum class Role { kStaff, kAdmin, kInvitedAdmin, kAcceptedAdmin, kServiceUser, kClientOwner, kUnrelated };
+constexpr std::array kRoles = {Role::kStaff,         Role::kAdmin,       Role::kInvitedAdmin,
+                               Role::kAcceptedAdmin, Role::kServiceUser, Role::kClientOwner,
+                               Role::kUnrelated};
+
+const char* role_name(Role role) {
+  switch (role) {
+    case Role::kStaff: return "staff";
+    case Role::kAdmin: return "confirmed_admin";
+    case Role::kInvitedAdmin: return "invited_admin";
+    case Role::kAcceptedAdmin: return "accepted_admin";
+    case Role::kServiceUser: return "service_user";
+    case Role::kClientOwner: return "client_owner";
+    case Role::kUnrelated: return "unrelated_user";
+  }
+  return "?";
+}
+
+const Actor& actor_for(const Cast& cast, Role role) {
+  switch (role) {
+    case Role::kStaff: return cast.staff;
+    case Role::kAdmin: return cast.owner;
+    case Role::kInvitedAdmin: return cast.invited_admin;
+    case Role::kAcceptedAdmin: return cast.accepted_admin;
+    case Role::kServiceUser: return cast.service_user;
+    case Role::kClientOwner: return cast.client_owner;
+    case Role::kUnrelated: return cast.unrelated;
+  }
+  return cast.unrelated;
+}
+
+// What one cell expects. kind empty: allowed (the command succeeds and records events).
+struct Outcome {
+  std::optional<ErrorKind> kind;
+  std::optional<std::string> message;
+  std::string why;  // for refusals that are not about authorization: the reason
+};
+
+Outcome allowed() {
+  return {};
+}
+Outcome not_found() {
+  return {ErrorKind::kNotFound, std::nullopt, {}};
+}
+Outcome denied() {
+  return {ErrorKind::kPermissionDenied, std::nullopt, {}};
+}
+
+using Expectations = std::array<Outcome, kRoles.size()>;  // indexed like kRoles
+
+// decide.h: "Staff-only commands refuse everyone else with kPermissionDenied."
+Expectations staff_only() {
+  return {allowed(), denied(), denied(), denied(), denied(), denied(), denied()};
+}
+// "admin": a Confirmed ProviderAdmin. Staff is not named (denied); the service user
+// is a member without the role (denied); invited and accepted admins are not members
+// yet, the client's Owner and the unrelated user never were (not found).
+Expectations admin_only() {
+  return {denied(), allowed(), not_found(), not_found(), denied(), not_found(), not_found()};
+}
+Expectations admin_or_staff() {
+  return {allowed(), allowed(), not_found(), not_found(), denied(), not_found(), not_found()};
+}
+// "provider user": a Confirmed provider user of either type.
+Expectations provider_user() {
+  return {denied(), allowed(), not_found(), not_found(), allowed(), not_found(), not_found()};
+}
+Expectations anyone_registered() {
+  return {allowed(), allowed(), allowed(), allowed(), allowed(), allowed(), allowed()};
+}
+
+struct Row {
+  std::string command;
+  // The cast's provider stays Pending (SetupProvider needs one; DeleteProvider then
+  // goes at once instead of tripping over the clients rule).
+  bool pending = false;
+  // Builds the command; may prepare the world first (as staff or the admin) so that
+  // the allowed cells have something to do.
+  std::function<Command(World&, const Cast&)> make;
+  Expectations expected;
+};
+
+const std::vector<Row>& rows() {
+  static const std::vector<Row> kRows = [] {
+    std::vector<Row> r;
+    // "staff, or the user registering their own id": everyone in the cast is already
+    // registered, so the cell registers a newcomer's id, which only staff may do.
+    // (Self-registration is in provider_rules_test.)
+    r.push_back({"RegisterUser", false,
+                 [](World& w, const Cast&) -> Command {
+                   return RegisterUser{w.new_id(), "newcomer@elsewhere.test", "Newcomer"};
+                 },
+                 staff_only()});
+    r.push_back({"InviteProvider", false,
+                 [](World&, const Cast&) -> Command {
+                   return InviteProvider{ProviderType::kMsp, std::string(kUnrelatedEmail), {}};
+                 },
+                 staff_only()});
+    // "the invited owner (a Confirmed ProviderAdmin), with the setup token": the cast's
+    // confirmed admin is that owner; the service user is a member who is not.
+    r.push_back({"SetupProvider", true,
+                 [](World&, const Cast& c) -> Command { return setup_command(c.provider, c.setup_token); },
+                 admin_only()});
+    r.push_back({"UpdateProvider", false,
+                 [](World&, const Cast& c) -> Command {
+                   return UpdateProvider{c.provider, "Northwind Managed Services", "Northwind Ltd",
+                                         "accounts@northwind.test"};
+                 },
+                 admin_only()});
+    // The provider is disabled first so that enabling it records something.
+    r.push_back({"EnableProvider", false,
+                 [](World& w, const Cast& c) -> Command {
+                   run_ok(w, DisableProvider{c.provider}, c.staff);
+                   return EnableProvider{c.provider};
+                 },
+                 staff_only()});
+    r.push_back({"DisableProvider", false,
+                 [](World&, const Cast& c) -> Command { return DisableProvider{c.provider}; }, staff_only()});
+    r.push_back({"SetProviderPlan", false,
+                 [](World&, const Cast& c) -> Command {
+                   return SetProviderPlan{c.provider, {{PlanType::kTeamsMonthly, 200}}};
+                 },
+                 staff_only()});
+    r.push_back({"DeleteProvider", true,
+                 [](World&, const Cast& c) -> Command { return DeleteProvider{c.provider}; },
+                 admin_or_staff()});
+    r.push_back({"InviteProviderUsers", false,
+                 [](World&, const Cast& c) -> Command {
+                   return InviteProviderUsers{
+                       c.provider, {"new-tech@northwind.test"}, ProviderUserType::kServiceUser};
+                 },
+                 admin_only()});
+    r.push_back({"ReinviteProviderUser", false,
+                 [](World&, const Cast& c) -> Command {
+                   return ReinviteProviderUser{c.provider, c.invited_admin_pu};
+                 },
+                 admin_only()});
+    {
+      // "the invitee: a registered user whose email is the invite's, with the token".
+      // Every cell holds the invitee's token; everyone but the invitee is refused by
+      // the email rule (DESIGN.md: "User email does not match invite.").
+      Outcome mismatch{ErrorKind::kFailedPrecondition, msg::kEmailMismatch,
+                       "holds the token, but the invite was issued to another email"};
+      Expectations e;
+      e.fill(mismatch);
+      e[static_cast<int>(Role::kInvitedAdmin)] = allowed();
+      r.push_back({"AcceptProviderInvite", false,
+                   [](World&, const Cast& c) -> Command {
+                     return AcceptProviderInvite{c.provider, c.invited_admin_pu, c.invited_admin_token};
+                   },
+                   e});
+    }
+    r.push_back({"ConfirmProviderUsers", false,
+                 [](World&, const Cast& c) -> Command {
+                   return ConfirmProviderUsers{c.provider, {{c.accepted_admin_pu, "2.userkey|aXY=|bWFj"}}};
+                 },
+                 admin_only()});
+    r.push_back(
+        {"UpdateProviderUserType", false,
+         [](World&, const Cast& c) -> Command {
+           return UpdateProviderUserType{c.provider, c.service_user_pu, ProviderUserType::kProviderAdmin};
+         },
+         admin_only()});
+    r.push_back({"RemoveProviderUsers", false,
+                 [](World&, const Cast& c) -> Command {
+                   return RemoveProviderUsers{c.provider, {c.invited_admin_pu}};
+                 },
+                 admin_only()});
+    r.push_back({"CreateOrganization", false,
+                 [](World&, const Cast&) -> Command {
+                   return CreateOrganization{"Initech", PlanType::kTeamsMonthly, 3, "it@initech.test"};
+                 },
+                 anyone_registered()});
+    r.push_back({"AddClientOrg_new", false,
+                 [](World&, const Cast& c) -> Command {
+                   return new_client_command(c.provider, "Initech", "owner@initech.test",
+                                             PlanType::kTeamsMonthly, 5);
+                 },
+                 admin_only()});
+    // Existing form: the admin creates an organization of their own first, so they are
+    // its confirmed Owner; for everyone else the provider check comes first.
+    r.push_back({"AddClientOrg_existing", false,
+                 [](World& w, const Cast& c) -> Command {
+                   OrganizationId own = create_organization(w, c.owner, "Initech", PlanType::kTeamsMonthly);
+                   return existing_client_command(c.provider, own);
+                 },
+                 admin_only()});
+    // Contoso: it has its own confirmed Owner, so it can be unlinked.
+    r.push_back({"RemoveClientOrg", false,
+                 [](World&, const Cast& c) -> Command {
+                   return RemoveClientOrg{c.provider, c.adopted_client};
+                 },
+                 admin_only()});
+    // Same seat count, new name: the service users' seat rule does not apply.
+    r.push_back({"UpdateClientOrg", false,
+                 [](World&, const Cast& c) -> Command {
+                   return UpdateClientOrg{c.provider, c.new_client, "Globex Corporation", kNewClientSeats};
+                 },
+                 provider_user()});
+    r.push_back({"OpenClientOrg", false,
+                 [](World&, const Cast& c) -> Command {
+                   return OpenClientOrg{c.provider, c.new_client};
+                 },
+                 provider_user()});
+    return r;
+  }();
+  return kRows;
+}
+
+using Cell = std::tuple<std::size_t, std::size_t>;  // (row, role index)
+
+class AuthorizationMatrix : public ::testing::TestWithParam<Cell> {};
+
+TEST_P(AuthorizationMatrix, Cell) {
+  const Row& row = rows()[std::get<0>(GetParam())];
+  const Role role = kRoles[std::get<1>(GetParam())];
+  const Outcome& expected = row.expected[std::get<1>(GetParam())];
+  SCOPED_TRACE(row.command + " x " + role_name(role));
+
+  World world;
+  Cast cast = build_cast(world, {.set_up = !row.pending});
+  Command command = row.make(world, cast);
+  const Actor& actor = actor_for(cast, role);
+  Expected<Decision> result = run(world, command, actor);
+
+  if (!expected.kind) {
+    ASSERT_TRUE(is_ok(result));
+    EXPECT_FALSE(result->events.empty()) << "allowed cells must record what was done";
+    EXPECT_EQ(recorded_actor(actor, result.value()).user_id, actor.user_id);
+    return;
+  }
+  SCOPED_TRACE(expected.why.empty() ? std::string("authorization refusal")
+                                    : "not authorization: " + expected.why);
+  if (expected.message) {
+    EXPECT_TRUE(is_refused(result, *expected.kind, *expected.message));
+  } else {
+    EXPECT_TRUE(is_refused(result, *expected.kind));
+  }
+}
+
+// The matrix covers every alternative of domain::Command (AddClientOrg twice, one row
+// per form).
+TEST(AuthorizationMatrixTable, CoversEveryCommand) {
+  World world;
+  Cast cast = build_cast(world);
+  std::vector<bool> seen(std::variant_size_v<Command>, false);
+  for (const auto& row : rows()) seen[row.make(world, cast).index()] = true;
+  for (std::size_t i = 0; i < seen.size(); ++i)
+    EXPECT_TRUE(seen[i]) << "no row for command alternative " << i;
+}
+
+INSTANTIATE_TEST_SUITE_P(AllCommands, AuthorizationMatrix,
+                         ::testing::Combine(::testing::Range<std::size_t>(0, rows().size()),
+                                            ::testing::Range<std::size_t>(0, kRoles.size())),
+                         [](const ::testing::TestParamInfo<Cell>& info) {
+                           return rows()[std::get<0>(info.param)].command + "_by_" +
+                                  role_name(kRoles[std::get<1>(info.param)]);
+                         });
+
+}  // namespace
+}  // namespace portal::domain::test
