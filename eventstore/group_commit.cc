@@ -1,5 +1,8 @@
 #include "group_commit.h"
 
+#include <algorithm>
+#include <thread>
+
 namespace portal::eventstore {
 
 namespace {
@@ -14,11 +17,11 @@ void signal(GroupCommitQueue::Writer& w, GroupCommitQueue::Writer::State state) 
 
 std::vector<GroupCommitQueue::Writer*> GroupCommitQueue::join(Writer& writer) {
   {
-    std::lock_guard lock(mu_);
+    std::unique_lock lock(mu_);
     queue_.push_back(&writer);
     if (!leader_active_) {
       leader_active_ = true;
-      return take_group();
+      return gather_group(lock);
     }
   }
   {
@@ -26,11 +29,19 @@ std::vector<GroupCommitQueue::Writer*> GroupCommitQueue::join(Writer& writer) {
     writer.cv.wait(lock, [&] { return writer.state != Writer::State::kWaiting; });
     if (writer.state == Writer::State::kDone) return {};
   }
-  std::lock_guard lock(mu_);
-  return take_group();
+  std::unique_lock lock(mu_);
+  return gather_group(lock);
 }
 
-std::vector<GroupCommitQueue::Writer*> GroupCommitQueue::take_group() {
+std::vector<GroupCommitQueue::Writer*> GroupCommitQueue::gather_group(std::unique_lock<std::mutex>& lock) {
+  if (expected_group_ > 1 && queue_.size() < expected_group_) {
+    const auto deadline = std::chrono::steady_clock::now() + gather_window_ / 4;
+    while (queue_.size() < expected_group_ && std::chrono::steady_clock::now() < deadline) {
+      lock.unlock();
+      std::this_thread::yield();
+      lock.lock();
+    }
+  }
   // The leader is always at the front: it either found the queue without a leader
   // (and so nobody ahead of it) or was handed leadership as the front.
   std::vector<Writer*> group;
@@ -42,11 +53,14 @@ std::vector<GroupCommitQueue::Writer*> GroupCommitQueue::take_group() {
     group.push_back(w);
     queue_.pop_front();
   }
+  // Recent group sizes decay slowly, so one small group does not end gathering.
+  expected_group_ = std::max(group.size(), expected_group_ - expected_group_ / 8);
   return group;
 }
 
-void GroupCommitQueue::hand_off() {
+void GroupCommitQueue::hand_off(std::chrono::nanoseconds write_time) {
   std::lock_guard lock(mu_);
+  gather_window_ = write_time;
   if (queue_.empty()) {
     leader_active_ = false;
   } else {

@@ -10,6 +10,7 @@
 // the previous one.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <deque>
@@ -37,20 +38,27 @@ class GroupCommitQueue {
   std::vector<Writer*> join(Writer& writer);
 
   // Called by the leader once its group is written: the first waiting writer
-  // (if any) leads the next group.
-  void hand_off();
+  // (if any) leads the next group. write_time: how long the group's write took.
+  void hand_off(std::chrono::nanoseconds write_time);
 
   // Called by the former leader once its group is final (durable, or failed):
   // wakes the followers, whose results are set.
   static void release(const std::vector<Writer*>& group);
 
  private:
-  std::vector<Writer*> take_group();
+  // The new leader's group. Under contention a group's followers are woken while
+  // the next group forms, and come back just too late for it: groups would split
+  // into two cohorts, each paying a full sync. So a leader waits a short while
+  // (a quarter of the last write, never long next to the sync it saves) for the
+  // queue to reach the size of recent groups.
+  std::vector<Writer*> gather_group(std::unique_lock<std::mutex>& lock);
 
   const std::size_t max_group_bytes_;
   std::mutex mu_;
   std::deque<Writer*> queue_;
   bool leader_active_ = false;
+  std::size_t expected_group_ = 1;            // guarded by mu_
+  std::chrono::nanoseconds gather_window_{};  // guarded by mu_
 };
 
 }  // namespace portal::eventstore

@@ -64,6 +64,7 @@ struct PendingAppend : GroupCommitQueue::Writer {
   std::optional<Result<AppendResult>> result;
   // Set when an earlier append of the same group carries the same command id.
   PendingAppend* same_command_as = nullptr;
+  bool wrote = false;  // its events are in the group's WriteBatch
 };
 
 }  // namespace
@@ -83,10 +84,17 @@ struct RocksDbEventStore::Impl {
   std::atomic<bool> closed{false};
   std::shared_mutex lifetime;
   std::mutex close_mu;
-  // Readers see positions up to committed_position. In sync mode RocksDB makes
-  // a write visible only after its sync, so nothing a power loss could take back
-  // is ever observed.
+  // Readers see positions up to committed_position: in sync mode only what is
+  // fsynced, so nothing that a power loss could take back is ever observed.
   std::atomic<std::uint64_t> committed_position{0};
+
+  // Sync coordination: one fsync at a time covers every write made before it.
+  std::mutex sync_mu;
+  std::condition_variable sync_cv;
+  std::uint64_t written_position = 0;  // guarded by sync_mu
+  std::uint64_t synced_position = 0;   // guarded by sync_mu
+  bool sync_running = false;           // guarded by sync_mu
+  Status sync_failure;                 // sticky: once a sync failed the store refuses appends
   std::atomic<std::uint64_t> group_commits{0};
 
   // Leader-only state: touched only by the thread leading the current group, and
@@ -102,7 +110,7 @@ struct RocksDbEventStore::Impl {
   std::int64_t now_us() const { return options.clock ? options.clock() : system_clock_us(); }
 
   Status recover_tail();
-  // visible_only: the head as readers see it (events up to committed_position);
+  // visible_only: the head as readers may see it (events up to committed_position);
   // otherwise as written, which is what the leader decides on.
   Result<std::optional<std::uint64_t>> read_head(std::string_view stream, bool visible_only);
   // The committed command's original result (deduplicated set) and its request
@@ -110,11 +118,14 @@ struct RocksDbEventStore::Impl {
   Result<std::optional<AppendResult>> load_command(const CommandId& id, envelope::CommandDigest* digest);
   Result<std::optional<std::uint64_t>> leader_head(
       const std::string& stream, const std::unordered_map<std::string, std::uint64_t>& pending);
-  // Leader only: decides the group and writes it (with one sync in sync mode).
-  void write_group(const std::vector<GroupCommitQueue::Writer*>& group);
-  // After hand-off: settles the results of repeated command ids within the group
-  // and wakes the followers.
-  static void settle_group(const std::vector<GroupCommitQueue::Writer*>& group);
+  // Leader only: decides and writes the group; returns the last position written
+  // (0: nothing written).
+  std::uint64_t write_group(const std::vector<GroupCommitQueue::Writer*>& group);
+  // After hand-off: waits until the group is durable (sync mode), publishes it,
+  // and settles every writer's result.
+  void settle_group(const std::vector<GroupCommitQueue::Writer*>& group, std::uint64_t last_written);
+  Status make_durable(std::uint64_t position);
+  void publish(std::uint64_t position);
   Status check_open() const {
     if (closed.load()) return Status::unavailable("event store is closed");
     return Status::ok_status();
@@ -135,6 +146,7 @@ Status RocksDbEventStore::Impl::recover_tail() {
   std::uint64_t last = layout::get_u64_be(it->key().ToStringView());
   next_position = last + 1;
   committed_position.store(last);
+  written_position = synced_position = last;
   // recorded-at never decreases: start from the newest timestamp that verifies.
   // A corrupt tail record is reported when read, not here.
   for (int i = 0; i < 16 && it->Valid(); ++i, it->Prev()) {
@@ -217,10 +229,9 @@ Result<std::optional<std::uint64_t>> RocksDbEventStore::Impl::leader_head(
 
 // Decides every append of the group in queue order, as if they ran one after the
 // other, and writes the accepted ones in one WriteBatch with one sync.
-void RocksDbEventStore::Impl::write_group(const std::vector<GroupCommitQueue::Writer*>& group) {
+std::uint64_t RocksDbEventStore::Impl::write_group(const std::vector<GroupCommitQueue::Writer*>& group) {
   rocksdb::WriteBatch batch;
   std::unordered_map<std::string, std::uint64_t> pending_heads;
-  std::unordered_map<const CommandId*, PendingAppend*> unused;
   std::vector<PendingAppend*> accepted;
   std::uint64_t position = next_position;
   const std::int64_t recorded_at = std::max(now_us(), last_recorded_at);
@@ -302,18 +313,22 @@ void RocksDbEventStore::Impl::write_group(const std::vector<GroupCommitQueue::Wr
               rocksdb::Slice(reinterpret_cast<const char*>(req.command_id.bytes.data()), 16),
               envelope::encode_command(result, w->digest));
     w->result.emplace(std::move(result));
+    w->wrote = true;
     accepted.push_back(w);
   }
-  if (accepted.empty()) return;
+  if (accepted.empty()) return 0;
 
-  rocksdb::WriteOptions write_options;
-  write_options.sync = options.durability == Durability::kSync;
-  auto s = db->Write(write_options, &batch);
+  // The WAL is written without sync here; settle_group() syncs outside the
+  // leadership, so the next group is decided and written meanwhile.
+  auto s = db->Write(rocksdb::WriteOptions(), &batch);
   group_commits.fetch_add(1, std::memory_order_relaxed);
   if (!s.ok()) {
     Status failed = from_rocksdb(s, "writing " + std::to_string(accepted.size()) + " append(s)");
-    for (auto* a : accepted) a->result.emplace(failed);
-    return;
+    for (auto* a : accepted) {
+      a->result.emplace(failed);
+      a->wrote = false;
+    }
+    return 0;
   }
   next_position = position;
   last_recorded_at = recorded_at;
@@ -321,11 +336,60 @@ void RocksDbEventStore::Impl::write_group(const std::vector<GroupCommitQueue::Wr
     if (head_cache.size() >= kHeadCacheLimit) head_cache.clear();
     head_cache[stream] = head;
   }
-  committed_position.store(position - 1, std::memory_order_release);
-  notifier.publish(position - 1);
+  {
+    std::lock_guard lock(sync_mu);
+    written_position = position - 1;
+  }
+  if (options.durability == Durability::kBuffered) publish(position - 1);
+  return position - 1;
 }
 
-void RocksDbEventStore::Impl::settle_group(const std::vector<GroupCommitQueue::Writer*>& group) {
+void RocksDbEventStore::Impl::publish(std::uint64_t position) {
+  std::uint64_t seen = committed_position.load(std::memory_order_acquire);
+  while (seen < position &&
+         !committed_position.compare_exchange_weak(seen, position, std::memory_order_acq_rel)) {
+  }
+  notifier.publish(committed_position.load(std::memory_order_acquire));
+}
+
+Status RocksDbEventStore::Impl::make_durable(std::uint64_t position) {
+  std::unique_lock lock(sync_mu);
+  while (synced_position < position && sync_failure.ok()) {
+    if (sync_running) {
+      sync_cv.wait(lock);
+      continue;
+    }
+    sync_running = true;
+    const std::uint64_t target = written_position;
+    lock.unlock();
+    auto s = db->SyncWAL();
+    lock.lock();
+    sync_running = false;
+    if (s.ok()) {
+      synced_position = std::max(synced_position, target);
+    } else {
+      sync_failure = from_rocksdb(s,
+                                  "syncing the log to disk; the outcome of the appends in flight is unknown: "
+                                  "reopen the store and re-submit them with the same command ids");
+    }
+    sync_cv.notify_all();
+  }
+  if (!sync_failure.ok()) return sync_failure;
+  lock.unlock();
+  publish(position);
+  return Status::ok_status();
+}
+
+void RocksDbEventStore::Impl::settle_group(const std::vector<GroupCommitQueue::Writer*>& group,
+                                           std::uint64_t last_written) {
+  if (last_written > 0 && options.durability == Durability::kSync) {
+    if (auto s = make_durable(last_written); !s.ok()) {
+      for (auto* writer : group) {
+        auto* w = static_cast<PendingAppend*>(writer);
+        if (w->wrote) w->result.emplace(s);
+      }
+    }
+  }
   for (auto* writer : group) {
     auto* w = static_cast<PendingAppend*>(writer);
     if (w->same_command_as == nullptr) continue;
@@ -469,6 +533,10 @@ Result<AppendResult> RocksDbEventStore::append(const AppendRequest& request) {
     return Status::failed_precondition("event store was opened read-only; open it writable to append");
   }
   if (auto s = validate_request(request); !s.ok()) return s;
+  {
+    std::lock_guard lock(impl_->sync_mu);
+    if (!impl_->sync_failure.ok()) return impl_->sync_failure;
+  }
 
   // Encoding and hashing happen here, on the caller's thread, so the leader of a
   // group only patches positions and writes.
@@ -487,9 +555,10 @@ Result<AppendResult> RocksDbEventStore::append(const AppendRequest& request) {
 
   auto group = impl_->queue.join(w);
   if (!group.empty()) {
-    impl_->write_group(group);
-    impl_->queue.hand_off();
-    Impl::settle_group(group);
+    const auto started = std::chrono::steady_clock::now();
+    std::uint64_t last_written = impl_->write_group(group);
+    impl_->queue.hand_off(std::chrono::steady_clock::now() - started);
+    impl_->settle_group(group, last_written);
   }
   return std::move(*w.result);
 }
@@ -521,8 +590,7 @@ Result<std::vector<RecordedEvent>> RocksDbEventStore::read_stream(std::string_vi
   } else {
     it->SeekForPrev(start);
   }
-  // Readers never see past last_position(), even in the instant between a
-  // group's write and its publication.
+  // Events written but not yet durable (sync mode) are not visible yet.
   const std::uint64_t visible = impl_->committed_position.load(std::memory_order_acquire);
   while (it->Valid() && keys.size() < max_count) {
     if (it->key().size() != prefix.size() + 8 || it->value().size() != 8) {

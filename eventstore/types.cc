@@ -1,7 +1,7 @@
 #include "portal/eventstore/types.h"
 
+#include <algorithm>
 #include <random>
-#include <unordered_set>
 
 namespace portal::eventstore {
 
@@ -143,12 +143,15 @@ Status validate_request(const AppendRequest& request) {
   if (request.writes.empty()) {
     return Status::invalid_argument("append request has checks but no writes: nothing to append");
   }
-  std::unordered_set<std::string_view> seen;
+  // Requests name a handful of streams: a linear scan beats hashing them.
+  std::vector<std::string_view> seen;
+  seen.reserve(request.writes.size() + request.checks.size());
   auto check_stream = [&](const std::string& stream) -> Status {
     if (auto s = validate_stream_name(stream); !s.ok()) return s;
-    if (!seen.insert(stream).second) {
+    if (std::find(seen.begin(), seen.end(), stream) != seen.end()) {
       return Status::invalid_argument("stream '" + stream + "' appears more than once in the request");
     }
+    seen.push_back(stream);
     return Status::ok_status();
   };
   for (const auto& write : request.writes) {
