@@ -423,7 +423,6 @@ Status RocksDbEventStore::Impl::read_log_range(
   rocksdb::Slice upper_slice(upper);
   rocksdb::ReadOptions ro;
   ro.iterate_upper_bound = &upper_slice;
-  ro.readahead_size = 2u << 20;
   std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(ro, family(Family::kLog)));
   std::uint64_t expect = from;
   for (it->Seek(lower); it->Valid(); it->Next(), ++expect) {
@@ -463,6 +462,9 @@ Result<std::unique_ptr<RocksDbEventStore>> RocksDbEventStore::open(const std::st
   // Only the group-commit leader writes, so RocksDB's concurrent memtable inserts
   // buy nothing; turning them off allows hash memtables for the lookup families.
   db_options.allow_concurrent_memtable_write = false;
+  // Stream reads fetch log records by position, one point lookup each: a row
+  // cache answers repeated ones without touching SST blocks.
+  db_options.row_cache = rocksdb::NewLRUCache(options.row_cache_bytes);
 
   auto cache = rocksdb::NewLRUCache(options.block_cache_bytes);
   auto family_options = [&](bool point_lookups) {

@@ -28,6 +28,7 @@ struct RocksDbOptions {
   // Most bytes of envelopes one group commit writes in a single WriteBatch.
   std::size_t max_group_bytes = 4u << 20;
   std::size_t block_cache_bytes = 64u << 20;
+  std::size_t row_cache_bytes = 64u << 20;
   // UTC microseconds; injectable for tests. Default: the system clock.
   std::function<std::int64_t()> clock;
 };
