@@ -1,8 +1,9 @@
 #include "portal/api/engine.h"
 
 #include <fcntl.h>
+#include <openssl/core_names.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
+#include <openssl/params.h>
 #include <openssl/rand.h>
 #include <unistd.h>
 
@@ -15,6 +16,7 @@
 #include <fstream>
 #include <iterator>
 #include <mutex>
+#include <new>
 #include <random>
 #include <thread>
 #include <unordered_map>
@@ -142,11 +144,55 @@ Expected<EngineKey> open_key(const fs::path& path, bool store_has_events) {
   return create_key(path);
 }
 
+// HMAC-SHA256 under the engine key. The key is set up once: each MAC copies the
+// keyed context, which costs a third of OpenSSL's one-shot HMAC().
+class KeyedMac {
+ public:
+  static Expected<std::unique_ptr<KeyedMac>> create(const EngineKey& key) {
+    std::unique_ptr<KeyedMac> m(new KeyedMac);
+    m->mac_ = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
+    m->keyed_ = m->mac_ != nullptr ? EVP_MAC_CTX_new(m->mac_) : nullptr;
+    char digest[] = "SHA256";
+    const OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
+                                 OSSL_PARAM_construct_end()};
+    if (m->keyed_ == nullptr || EVP_MAC_init(m->keyed_, key.data(), key.size(), params) != 1) {
+      return Error::unavailable("OpenSSL could not set up HMAC-SHA256 for the engine key.");
+    }
+    return m;
+  }
+  ~KeyedMac() {
+    EVP_MAC_CTX_free(keyed_);
+    EVP_MAC_free(mac_);
+  }
+  KeyedMac(const KeyedMac&) = delete;
+  KeyedMac& operator=(const KeyedMac&) = delete;
+
+  // Thread-safe: the keyed context is only ever copied.
+  Mac operator()(std::string_view message) const {
+    std::unique_ptr<EVP_MAC_CTX, decltype(&EVP_MAC_CTX_free)> ctx(EVP_MAC_CTX_dup(keyed_), EVP_MAC_CTX_free);
+    Mac mac{};
+    std::size_t len = 0;
+    if (!ctx ||
+        EVP_MAC_update(ctx.get(), reinterpret_cast<const unsigned char*>(message.data()), message.size()) !=
+            1 ||
+        EVP_MAC_final(ctx.get(), mac.data(), &len, mac.size()) != 1 || len != mac.size()) {
+      // Only memory exhaustion gets here; an id or token must never be made up.
+      throw std::bad_alloc();
+    }
+    return mac;
+  }
+
+ private:
+  KeyedMac() = default;
+  EVP_MAC* mac_ = nullptr;
+  EVP_MAC_CTX* keyed_ = nullptr;
+};
+
 // The i-th id and token of a command: HMAC-SHA256(key, label || command id || i).
 // Deterministic, so a re-submitted command id yields the ids and tokens it had.
 class Derivation {
  public:
-  Derivation(const EngineKey& key, const es::CommandId& command_id) : key_(key), command_id_(command_id) {}
+  Derivation(const KeyedMac& mac, const es::CommandId& command_id) : mac_(mac), command_id_(command_id) {}
 
   domain::Uuid new_id() {
     const Mac mac = derive("id", ids_++);
@@ -176,14 +222,10 @@ class Derivation {
     std::string message(label);
     message.append(reinterpret_cast<const char*>(command_id_.bytes.data()), command_id_.bytes.size());
     for (int shift = 56; shift >= 0; shift -= 8) message.push_back(static_cast<char>(i >> shift));
-    Mac mac{};
-    unsigned int len = 0;
-    HMAC(EVP_sha256(), key_.data(), static_cast<int>(key_.size()),
-         reinterpret_cast<const unsigned char*>(message.data()), message.size(), mac.data(), &len);
-    return mac;
+    return mac_(message);
   }
 
-  const EngineKey& key_;
+  const KeyedMac& mac_;
   es::CommandId command_id_;
   std::uint64_t ids_ = 0;
   std::uint64_t tokens_ = 0;
@@ -304,10 +346,21 @@ class AggregateLoader {
   Expected<Loaded> load_from_store(const std::string& stream) {
     std::optional<Aggregate> state = empty_aggregate(stream);
     if (!state) return Error::failed_precondition("The engine cannot load stream '" + stream + "'.");
+    // The head first: a stream that does not exist yet (a command's new ids) costs
+    // one lookup instead of a scan, and the last page ends at the head.
+    auto head = store_.stream_head(stream);
+    if (!head.ok()) return store_error(head.status(), "reading the head of " + stream);
     std::optional<std::uint64_t> version;
-    for (std::uint64_t from = 0;;) {
-      auto page = store_.read_stream(stream, es::Direction::kForward, from, kReadPage);
+    for (std::uint64_t from = 0; head->has_value() && from <= **head;) {
+      auto page =
+          store_.read_stream(stream, es::Direction::kForward, from,
+                             static_cast<std::size_t>(std::min<std::uint64_t>(kReadPage, **head - from + 1)));
       if (!page.ok()) return store_error(page.status(), "reading " + stream);
+      if (page->empty()) {
+        return Error::data_loss("The head of " + stream + " is version " + std::to_string(**head) +
+                                " but its events from version " + std::to_string(from) +
+                                " are missing; verify the store and restore it from a backup.");
+      }
       for (const es::RecordedEvent& e : *page) {
         auto payload = domain::decode_payload(e.payload);
         if (!payload.ok()) {
@@ -318,7 +371,6 @@ class AggregateLoader {
         evolve(*state, payload.value(), e.recorded_at_us);
         version = e.version;
       }
-      if (page->size() < kReadPage) break;
       from = *version + 1;
     }
     Loaded loaded{std::make_shared<const Aggregate>(*std::move(state)), version};
@@ -413,7 +465,7 @@ Expected<PreparedAppend> prepare_append(const es::CommandId& command_id, const d
   PreparedAppend p;
   p.request.command_id = command_id;
   const domain::RecordedActor recorded = domain::recorded_actor(actor, decision);
-  const std::string metadata = domain::encode_actor(recorded);
+  std::string metadata;  // of the events after the first, encoded once one comes
   for (std::size_t i = 0; i < decision.events.size(); ++i) {
     const domain::Emitted& emitted = decision.events[i];
     auto write = std::find_if(p.request.writes.begin(), p.request.writes.end(),
@@ -433,7 +485,12 @@ Expected<PreparedAppend> prepare_append(const es::CommandId& command_id, const d
     event.type_code = domain::event_code(emitted.payload.type);
     event.correlation_id = command_id;
     event.causation_id = command_id;
-    event.metadata = i == 0 ? domain::encode_actor(with_outcome(recorded, decision)) : metadata;
+    if (i == 0) {
+      event.metadata = domain::encode_actor(with_outcome(recorded, decision));
+    } else {
+      if (metadata.empty()) metadata = domain::encode_actor(recorded);
+      event.metadata = metadata;
+    }
     event.payload = domain::encode_payload(emitted.payload);
     p.request.writes[index].events.push_back(std::move(event));
     p.events[index].push_back(&emitted.payload);
@@ -468,8 +525,11 @@ void backoff(int attempt) {
 // ---------------------------------------------------------------------------
 
 struct Engine::Impl {
-  Impl(EngineOptions opts, std::unique_ptr<es::RocksDbEventStore> s, const EngineKey& k)
-      : options(std::move(opts)), store(std::move(s)), key(k), loader(*store, options.cache_entries) {}
+  Impl(EngineOptions opts, std::unique_ptr<es::RocksDbEventStore> s, std::unique_ptr<KeyedMac> m)
+      : options(std::move(opts)),
+        store(std::move(s)),
+        mac(std::move(m)),
+        loader(*store, options.cache_entries) {}
 
   domain::Timestamp now() const {
     if (options.clock) return options.clock();
@@ -492,7 +552,7 @@ struct Engine::Impl {
 
   EngineOptions options;
   std::unique_ptr<es::RocksDbEventStore> store;
-  EngineKey key;
+  std::unique_ptr<KeyedMac> mac;
   AggregateLoader loader;
 };
 
@@ -527,7 +587,7 @@ Expected<std::optional<CommandResult>> Engine::Impl::committed_outcome(const es:
   for (const auto& item : recorded->item_results) {
     if (item) out.items.push_back({item->id, item->email, item->error});
   }
-  Derivation derive(key, command_id);
+  Derivation derive(*mac, command_id);
   for (std::int32_t i = 0; i < recorded->token_count; ++i) out.tokens.push_back(derive.new_token());
   return std::optional<CommandResult>(std::move(out));
 }
@@ -547,7 +607,7 @@ Expected<CommandResult> Engine::Impl::execute(const domain::Command& command, co
     }
 
     Reader reader(loader);
-    Derivation derive(key, command_id);
+    Derivation derive(*mac, command_id);
     const domain::Environment env{now(), [&] { return derive.new_id(); }, [&] { return derive.new_token(); }};
     Expected<domain::Decision> decision = domain::decide(command, actor, reader, env);
     if (reader.error()) return *reader.error();
@@ -615,11 +675,12 @@ Expected<std::unique_ptr<Engine>> Engine::open(const std::string& dir, const Eng
   // Opened after the store, whose lock keeps a second engine out of the directory
   // while the key is created.
   auto key = open_key(fs::path(dir) / "engine.key", (*store)->last_position() > 0);
-  if (!key.ok()) {
+  auto mac = key.ok() ? KeyedMac::create(key.value()) : Expected<std::unique_ptr<KeyedMac>>(key.error());
+  if (!mac.ok()) {
     (void)(*store)->close();
-    return key.error();
+    return mac.error();
   }
-  auto impl = std::make_unique<Impl>(options, std::move(store).value(), key.value());
+  auto impl = std::make_unique<Impl>(options, std::move(store).value(), std::move(mac.value()));
   return std::unique_ptr<Engine>(new Engine(std::move(impl)));
 }
 
