@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstring>
 #include <filesystem>
 #include <mutex>
 #include <shared_mutex>
@@ -52,8 +53,23 @@ std::int64_t system_clock_us() {
       .count();
 }
 
+// The stream part of a `streams` key (name and its 0x00). Each stream's versions
+// arrive in increasing order, so RocksDB keeps an insert hint per stream and
+// appends next to the previous version instead of searching the whole memtable.
+class StreamPrefix final : public rocksdb::SliceTransform {
+ public:
+  const char* Name() const override { return "portal.StreamPrefix"; }
+  rocksdb::Slice Transform(const rocksdb::Slice& key) const override {
+    const void* zero = std::memchr(key.data(), '\0', key.size());
+    return {key.data(), static_cast<std::size_t>(static_cast<const char*>(zero) - key.data()) + 1};
+  }
+  bool InDomain(const rocksdb::Slice& key) const override {
+    return std::memchr(key.data(), '\0', key.size()) != nullptr;
+  }
+};
+
 struct Family {
-  enum : std::size_t { kDefault, kLog, kStreams, kCommands, kCount };
+  enum : std::size_t { kDefault, kLog, kStreams, kCommands, kSnapshots, kCount };
 };
 
 // One append as it travels through group commit.
@@ -482,12 +498,26 @@ Result<std::unique_ptr<RocksDbEventStore>> RocksDbEventStore::open(const std::st
     cfo.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
     return cfo;
   };
+  rocksdb::ColumnFamilyOptions streams_options = family_options(false);
+  streams_options.memtable_insert_with_hint_prefix_extractor = std::make_shared<StreamPrefix>();
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors = {
       {rocksdb::kDefaultColumnFamilyName, family_options(false)},
       {layout::kLogFamily, family_options(false)},
-      {layout::kStreamsFamily, family_options(false)},
+      {layout::kStreamsFamily, streams_options},
       {layout::kCommandsFamily, family_options(true)},
+      {layout::kSnapshotsFamily, family_options(false)},
   };
+  // A read-only open cannot create a family, and a store last written before
+  // snapshots existed has none: it then reads as having no snapshots.
+  bool without_snapshots = false;
+  if (options.read_only) {
+    std::vector<std::string> names;
+    if (rocksdb::DB::ListColumnFamilies(db_options, dir, &names).ok() &&
+        std::find(names.begin(), names.end(), layout::kSnapshotsFamily) == names.end()) {
+      descriptors.pop_back();
+      without_snapshots = true;
+    }
+  }
 
   rocksdb::DB* raw = nullptr;
   rocksdb::Status s;
@@ -504,6 +534,7 @@ Result<std::unique_ptr<RocksDbEventStore>> RocksDbEventStore::open(const std::st
     return from_rocksdb(s, "opening event store at '" + dir + "'");
   }
   impl->db.reset(raw);
+  if (without_snapshots) impl->cf.push_back(nullptr);
   if (auto r = impl->recover_tail(); !r.ok()) {
     for (auto* h : impl->cf) impl->db->DestroyColumnFamilyHandle(h);
     impl->cf.clear();
@@ -681,6 +712,64 @@ Result<std::optional<std::uint64_t>> RocksDbEventStore::stream_head(std::string_
 
 std::uint64_t RocksDbEventStore::last_position() const {
   return impl_->committed_position.load(std::memory_order_acquire);
+}
+
+// A plain unsynced Put beside the group-commit queue: a snapshot is a cache, so it
+// never waits for a leader or a sync, and it fails rather than waits when RocksDB
+// stalls writes.
+Status RocksDbEventStore::write_snapshot(std::string_view stream, std::uint64_t version,
+                                         std::string_view bytes) {
+  std::shared_lock alive(impl_->lifetime);
+  if (auto s = impl_->check_open(); !s.ok()) return s;
+  if (impl_->options.read_only) {
+    return Status::failed_precondition(
+        "event store was opened read-only; open it writable to write snapshots");
+  }
+  if (auto s = validate_stream_name(stream); !s.ok()) return s;
+  std::string value;
+  value.reserve(8 + bytes.size() + layout::kChecksumBytes);
+  layout::put_u64_be(value, version);
+  value.append(bytes);
+  layout::seal(value);
+  rocksdb::WriteOptions wo;
+  wo.no_slowdown = true;
+  auto s = impl_->db->Put(wo, impl_->family(Family::kSnapshots), rocksdb::Slice(stream.data(), stream.size()),
+                          value);
+  if (!s.ok()) return from_rocksdb(s, "writing the snapshot of stream '" + std::string(stream) + "'");
+  return Status::ok_status();
+}
+
+Result<std::optional<Snapshot>> RocksDbEventStore::read_snapshot(std::string_view stream) {
+  std::shared_lock alive(impl_->lifetime);
+  if (auto s = impl_->check_open(); !s.ok()) return s;
+  if (auto s = validate_stream_name(stream); !s.ok()) return s;
+  rocksdb::ColumnFamilyHandle* snapshots = impl_->family(Family::kSnapshots);
+  if (snapshots == nullptr) return std::optional<Snapshot>();
+  rocksdb::PinnableSlice stored;
+  auto s = impl_->db->Get(rocksdb::ReadOptions(), snapshots, rocksdb::Slice(stream.data(), stream.size()),
+                          &stored);
+  if (s.IsNotFound()) return std::optional<Snapshot>();
+  if (!s.ok()) return from_rocksdb(s, "reading the snapshot of stream '" + std::string(stream) + "'");
+  std::string_view body;
+  if (!layout::unseal(stored.ToStringView(), body) || body.size() < 8) {
+    return Status::corruption("snapshot of stream '" + std::string(stream) + "' fails verification");
+  }
+  const std::uint64_t version = layout::get_u64_be(body);
+  // Versions have no gaps, so a visible index entry at `version` means the
+  // stream's visible head is at least there. A snapshot written ahead of what is
+  // durable (or of what a crash kept) must not make the caller skip events.
+  std::string position;
+  s = impl_->db->Get(rocksdb::ReadOptions(), impl_->family(Family::kStreams),
+                     layout::stream_key(stream, version), &position);
+  if (s.IsNotFound()) return std::optional<Snapshot>();
+  if (!s.ok()) return from_rocksdb(s, "reading the index of stream '" + std::string(stream) + "'");
+  if (position.size() != 8) {
+    return Status::corruption("index entry of stream '" + std::string(stream) + "' is malformed");
+  }
+  if (layout::get_u64_be(position) > impl_->committed_position.load(std::memory_order_acquire)) {
+    return std::optional<Snapshot>();
+  }
+  return std::optional<Snapshot>(Snapshot{version, std::string(body.substr(8))});
 }
 
 Result<std::unique_ptr<Subscription>> RocksDbEventStore::subscribe(std::uint64_t from_position,

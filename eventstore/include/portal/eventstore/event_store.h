@@ -68,6 +68,17 @@ class EventStore {
   // Position of the last committed event (0 for an empty log).
   virtual std::uint64_t last_position() const = 0;
 
+  // Stores a snapshot of a stream at `version`, replacing the stream's previous one.
+  // Not durable on its own and never ordered with appends: a snapshot may be lost
+  // and must then be rebuilt by replaying. Errors: kInvalidArgument, kUnavailable,
+  // kFailedPrecondition (read-only), kIOError.
+  virtual Status write_snapshot(std::string_view stream, std::uint64_t version, std::string_view bytes) = 0;
+
+  // The stream's latest snapshot, or nullopt when it has none or when its version
+  // is past the stream's visible head (events not yet durable, or lost). A
+  // snapshot that fails verification is kCorruption naming the stream: replay.
+  virtual Result<std::optional<Snapshot>> read_snapshot(std::string_view stream) = 0;
+
   // Delivers every event from from_position on (catch-up), then new events as they
   // commit (live), with no gap and no duplicate across the switch. Handlers run on
   // the subscription's own thread; a slow handler never blocks appends.

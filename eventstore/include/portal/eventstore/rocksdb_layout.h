@@ -13,6 +13,12 @@
 //             value: SHA-256 of the request's content (32 bytes), first
 //             position, last position, recorded-at (8 bytes BE each), CRC-32C.
 //             The per-stream result is read back from the log on re-submission.
+//   snapshots key: stream name
+//             value: version (8 bytes BE) of the last event folded in, the
+//             snapshot bytes (opaque to the store), CRC-32C. A cache beside the
+//             log, never part of it: written with a plain unsynced Write outside
+//             group commit, one per stream (a newer one replaces it), and never
+//             read back past the stream's visible head.
 //   default   unused by the store; RocksDB requires it.
 //
 // One append is one WriteBatch touching all three families, so a crash leaves
@@ -30,6 +36,7 @@ namespace portal::eventstore::layout {
 inline constexpr const char* kLogFamily = "log";
 inline constexpr const char* kStreamsFamily = "streams";
 inline constexpr const char* kCommandsFamily = "commands";
+inline constexpr const char* kSnapshotsFamily = "snapshots";
 
 inline constexpr std::size_t kChecksumBytes = 4;
 // `commands` hashes its keys' first bytes into memtable buckets: it is never

@@ -129,6 +129,13 @@ struct RecordedEvent {
   std::string payload;
 };
 
+// A stream's state as the layer above folded it up to `version`, in that layer's
+// own encoding. A cache beside the log, never part of it: losing one costs a replay.
+struct Snapshot {
+  std::uint64_t version = 0;  // the last event folded into `bytes`
+  std::string bytes;
+};
+
 enum class Direction : std::uint8_t { kForward, kBackward };
 
 // from_version for a backward read that starts at the stream's last event.
