@@ -55,16 +55,18 @@ struct Config {
   std::string dir;  // parent of the temporary directory; empty: /tmp
   bool quick = false;
 
-  std::size_t streams = 1000;        // the varied streams appends go to
-  std::size_t payload_bytes = 200;   // one event's payload
+  std::size_t streams = 1000;           // the varied streams appends go to
+  std::size_t payload_bytes = 200;      // one event's payload
   std::size_t payload_variants = 1024;  // distinct payloads, cycled (keeps blocks realistic to compress)
   std::size_t buffered_appends = 100'000;
   std::size_t sync_writers = 64;
   std::size_t sync_appends_per_writer = 1000;
-  std::size_t long_stream_events = 1000;     // read_stream_1000's stream
-  std::size_t fillers_per_long_event = 9;    // other streams' events between two of its events
-  std::size_t read_page = 1000;              // read_all page size
+  std::size_t long_stream_events = 1000;   // read_stream_1000's stream
+  std::size_t fillers_per_long_event = 9;  // other streams' events between two of its events
+  std::size_t read_page = 1000;            // read_all page size
+  std::size_t scan_passes = 5;             // timed full passes per scan figure and run (median)
   std::size_t read_stream_reps = 200;
+  std::size_t read_stream_warmup_reps = 5;  // read before the timed reps, not counted
   std::size_t block_cache_bytes = es::RocksDbOptions{}.block_cache_bytes;
 };
 
@@ -175,7 +177,9 @@ class ScratchDir {
 // ---------------------------------------------------------------------------
 // Workload
 
-double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+double seconds_since(Clock::time_point t0) {
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
 
 // Cheap unique ids (RFC 4122 version 4 layout), so that id generation does not
 // weigh on the figures.
@@ -211,7 +215,8 @@ struct Workload {
 
 std::string stream_name(std::uint64_t n) {
   char buf[64];
-  std::snprintf(buf, sizeof buf, "item-%08llx-0000-4000-8000-%012llx", static_cast<unsigned long long>(n >> 32),
+  std::snprintf(buf, sizeof buf, "item-%08llx-0000-4000-8000-%012llx",
+                static_cast<unsigned long long>(n >> 32),
                 static_cast<unsigned long long>(n & 0xffffffffffffull));
   return buf;
 }
@@ -288,7 +293,8 @@ std::vector<std::string> probe_stored_values(const Config& cfg, const Workload& 
                         }),
         "probe scan_all");
   close_store(store);
-  if (values.size() != wl.payloads.size() || values[0].empty()) die("probe: scan_all returned no stored values");
+  if (values.size() != wl.payloads.size() || values[0].empty())
+    die("probe: scan_all returned no stored values");
   return values;
 }
 
@@ -376,7 +382,8 @@ std::atomic<std::uint64_t> g_sink{0};
 // 1 caller, buffered, one event per append to varied streams. Then, untimed, the
 // long stream interleaved with other streams' events for the read figures; the
 // store's directory stays for them.
-double ours_buffered_1writer(const Config& cfg, const Workload& wl, const std::string& dir, std::uint64_t seed) {
+double ours_buffered_1writer(const Config& cfg, const Workload& wl, const std::string& dir,
+                             std::uint64_t seed) {
   auto store = open_store(cfg, dir, es::Durability::kBuffered);
   RequestBuilder rb(seed);
   const std::size_t n = cfg.buffered_appends;
@@ -389,7 +396,8 @@ double ours_buffered_1writer(const Config& cfg, const Workload& wl, const std::s
 
   std::size_t filler = 0;
   for (std::size_t v = 0; v < cfg.long_stream_events; ++v) {
-    (void)unwrap(store->append(rb.next(wl.long_stream, wl.payloads[v % wl.payloads.size()])), "long stream append");
+    (void)unwrap(store->append(rb.next(wl.long_stream, wl.payloads[v % wl.payloads.size()])),
+                 "long stream append");
     for (std::size_t k = 0; k < cfg.fillers_per_long_event; ++k, ++filler) {
       (void)unwrap(store->append(rb.next(wl.streams[filler % wl.streams.size()],
                                          wl.payloads[filler % wl.payloads.size()])),
@@ -402,7 +410,8 @@ double ours_buffered_1writer(const Config& cfg, const Workload& wl, const std::s
 
 double raw_buffered_1writer(const Config& cfg, const Workload& wl, const std::vector<std::string>& values,
                             const std::string& dir) {
-  RawDb raw(cfg, dir, {rocksdb::kDefaultColumnFamilyName, es::layout::kLogFamily, es::layout::kStreamsFamily}, false);
+  RawDb raw(cfg, dir, {rocksdb::kDefaultColumnFamilyName, es::layout::kLogFamily, es::layout::kStreamsFamily},
+            false);
   rocksdb::ColumnFamilyHandle* log = raw.family(es::layout::kLogFamily);
   rocksdb::ColumnFamilyHandle* streams = raw.family(es::layout::kStreamsFamily);
   std::vector<std::uint64_t> versions(wl.streams.size(), 0);
@@ -446,7 +455,8 @@ struct SyncFigure {
   double events_per_group_commit = 0;
 };
 
-SyncFigure ours_sync_writers(const Config& cfg, const Workload& wl, const std::string& dir, std::uint64_t seed) {
+SyncFigure ours_sync_writers(const Config& cfg, const Workload& wl, const std::string& dir,
+                             std::uint64_t seed) {
   auto store = open_store(cfg, dir, es::Durability::kSync);
   std::vector<RequestBuilder> builders;
   for (std::size_t w = 0; w < cfg.sync_writers; ++w) builders.emplace_back(seed + 7919 * (w + 1));
@@ -454,7 +464,8 @@ SyncFigure ours_sync_writers(const Config& cfg, const Workload& wl, const std::s
   std::string first_error;
   const double secs = run_writers(cfg, [&](std::size_t w, std::size_t i) {
     const std::size_t k = w + i * cfg.sync_writers;
-    auto r = store->append(builders[w].next(wl.streams[k % wl.streams.size()], wl.payloads[k % wl.payloads.size()]));
+    auto r = store->append(
+        builders[w].next(wl.streams[k % wl.streams.size()], wl.payloads[k % wl.payloads.size()]));
     if (!r.ok()) {
       std::lock_guard lock(error_mu);
       if (first_error.empty()) first_error = r.status().to_string();
@@ -473,7 +484,8 @@ SyncFigure ours_sync_writers(const Config& cfg, const Workload& wl, const std::s
 
 double raw_sync_writers(const Config& cfg, const Workload& wl, const std::vector<std::string>& values,
                         const std::string& dir) {
-  RawDb raw(cfg, dir, {rocksdb::kDefaultColumnFamilyName, es::layout::kLogFamily, es::layout::kStreamsFamily}, false);
+  RawDb raw(cfg, dir, {rocksdb::kDefaultColumnFamilyName, es::layout::kLogFamily, es::layout::kStreamsFamily},
+            false);
   rocksdb::ColumnFamilyHandle* log = raw.family(es::layout::kLogFamily);
   rocksdb::ColumnFamilyHandle* streams = raw.family(es::layout::kStreamsFamily);
   std::atomic<std::uint64_t> last_position{0};
@@ -488,7 +500,8 @@ double raw_sync_writers(const Config& cfg, const Workload& wl, const std::vector
     const std::uint64_t position = last_position.fetch_add(1) + 1;
     rocksdb::WriteBatch batch;
     rocksdb::Status st = batch.Put(log, be64(position), values[k % values.size()]);
-    if (st.ok()) st = batch.Put(streams, raw_stream_key(wl.streams[s], versions[s].fetch_add(1)), be64(position));
+    if (st.ok())
+      st = batch.Put(streams, raw_stream_key(wl.streams[s], versions[s].fetch_add(1)), be64(position));
     if (st.ok()) st = raw.db()->Write(wo, &batch);
     if (!st.ok()) {
       std::lock_guard lock(error_mu);
@@ -550,7 +563,8 @@ std::uint64_t raw_scan_pass(RawDb& raw, rocksdb::ColumnFamilyHandle* log) {
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
     const rocksdb::Slice k = it->key();
     const rocksdb::Slice v = it->value();
-    sink += static_cast<std::uint8_t>(k[k.size() - 1]) + static_cast<std::uint8_t>(v[v.size() - 1]) + v.size();
+    sink +=
+        static_cast<std::uint8_t>(k[k.size() - 1]) + static_cast<std::uint8_t>(v[v.size() - 1]) + v.size();
     ++count;
   }
   check(it->status(), "raw scan");
@@ -601,52 +615,59 @@ double median(std::vector<double> v) {
   return v.size() % 2 ? v[m] : (v[m - 1] + v[m]) / 2;
 }
 
-// The read figures over the log ours_buffered_1writer left in dir. Each scan gets
-// one untimed pass first, so that ours and the plain iterator both read warm data.
-// The store is reopened first: RocksDB flushes the recovered WAL to table files,
-// so that both sides read the same SST files.
+// Events per second of a full pass over the log: one untimed pass, so that ours
+// and the plain iterator both read warm caches, then the median of scan_passes
+// timed passes (a pass takes tens of milliseconds: one alone is at the mercy of
+// any other process on the machine).
+double scan_rate(const Config& cfg, std::uint64_t events, const std::function<void()>& pass) {
+  pass();
+  std::vector<double> rates;
+  for (std::size_t i = 0; i < cfg.scan_passes; ++i) {
+    const auto t0 = Clock::now();
+    pass();
+    rates.push_back(static_cast<double>(events) / seconds_since(t0));
+  }
+  return median(rates);
+}
+
+// The read figures over the log ours_buffered_1writer left in dir. The store is
+// reopened first: RocksDB flushes the recovered WAL to table files, so that ours
+// and the plain iterator read the same SST files.
 ReadFigures read_figures(const Config& cfg, const Workload& wl, const std::string& dir) {
   ReadFigures f;
   auto store = open_store(cfg, dir, es::Durability::kBuffered);
   const std::uint64_t last = store->last_position();
   f.events = last;
 
-  read_all_pass(cfg, *store, last);
-  auto t0 = Clock::now();
-  read_all_pass(cfg, *store, last);
-  f.read_all_eps = static_cast<double>(last) / seconds_since(t0);
-
-  scan_all_pass(cfg, *store, last);
-  t0 = Clock::now();
-  scan_all_pass(cfg, *store, last);
-  f.scan_all_eps = static_cast<double>(last) / seconds_since(t0);
+  f.read_all_eps = scan_rate(cfg, last, [&] { read_all_pass(cfg, *store, last); });
+  f.scan_all_eps = scan_rate(cfg, last, [&] { scan_all_pass(cfg, *store, last); });
 
   std::vector<double> us;
-  for (std::size_t rep = 0; rep < cfg.read_stream_reps + 5; ++rep) {
-    t0 = Clock::now();
-    auto events = unwrap(store->read_stream(wl.long_stream, es::Direction::kForward, 0, cfg.long_stream_events),
-                         "read_stream");
+  for (std::size_t rep = 0; rep < cfg.read_stream_reps + cfg.read_stream_warmup_reps; ++rep) {
+    const auto t0 = Clock::now();
+    auto events =
+        unwrap(store->read_stream(wl.long_stream, es::Direction::kForward, 0, cfg.long_stream_events),
+               "read_stream");
     const double elapsed_us = seconds_since(t0) * 1e6;
     if (events.size() != cfg.long_stream_events) die("read_stream: wrong number of events");
     for (std::size_t v = 0; v < events.size(); ++v) {
       if (events[v].version != v || events[v].stream != wl.long_stream) die("read_stream: wrong event");
     }
-    if (rep >= 5) us.push_back(elapsed_us);  // the first reps warm the caches
+    if (rep >= cfg.read_stream_warmup_reps) us.push_back(elapsed_us);
   }
   f.read_stream_1000_us = median(us);
   close_store(store);
 
   RawDb raw(cfg, dir, {}, true);
   rocksdb::ColumnFamilyHandle* log = raw.family(es::layout::kLogFamily);
-  if (raw_scan_pass(raw, log) != last) die("raw scan: key count differs from the store's last position");
-  t0 = Clock::now();
-  (void)raw_scan_pass(raw, log);
-  f.raw_scan_eps = static_cast<double>(last) / seconds_since(t0);
+  f.raw_scan_eps = scan_rate(cfg, last, [&] {
+    if (raw_scan_pass(raw, log) != last) die("raw scan: key count differs from the store's last position");
+  });
 
   us.clear();
-  for (std::size_t rep = 0; rep < cfg.read_stream_reps + 5; ++rep) {
+  for (std::size_t rep = 0; rep < cfg.read_stream_reps + cfg.read_stream_warmup_reps; ++rep) {
     const double elapsed_us = raw_read_stream_us(raw, wl.long_stream, cfg.long_stream_events);
-    if (rep >= 5) us.push_back(elapsed_us);
+    if (rep >= cfg.read_stream_warmup_reps) us.push_back(elapsed_us);
   }
   f.raw_read_stream_1000_us = median(us);
   return f;
@@ -662,14 +683,14 @@ struct Target {
 };
 
 constexpr Target kTargets[] = {
-    {"ratio_buffered_vs_raw", true, 0.8},
-    {"ratio_sync_vs_raw", true, 1.5},
-    {"append_sync_64writers_eps", true, 50'000},
-    {"ratio_scan_vs_raw", true, 0.5},
+    {"ratio_buffered_vs_raw", true, 0.8},        {"ratio_sync_vs_raw", true, 1.5},
+    {"append_sync_64writers_eps", true, 50'000}, {"ratio_scan_vs_raw", true, 0.5},
     {"read_stream_1000_us", false, 500},
 };
 
-bool meets(const Target& t, double value) { return t.at_least ? value >= t.bound : value <= t.bound; }
+bool meets(const Target& t, double value) {
+  return t.at_least ? value >= t.bound : value <= t.bound;
+}
 
 std::string with_commas(double v) {
   auto n = static_cast<long long>(v + 0.5);
@@ -701,8 +722,8 @@ void print_table(const std::map<std::string, double>& m, const Config& cfg) {
   const std::string w = std::to_string(cfg.sync_writers);
   std::vector<Row> rows = {
       {"append, buffered, 1 writer (events/s)", with_commas(at("append_buffered_1writer_eps")),
-       with_commas(at("raw_rocksdb_buffered_1writer_eps")), fixed(at("ratio_buffered_vs_raw"), 2), "ratio >= 0.8",
-       verdict("ratio_buffered_vs_raw")},
+       with_commas(at("raw_rocksdb_buffered_1writer_eps")), fixed(at("ratio_buffered_vs_raw"), 2),
+       "ratio >= 0.8", verdict("ratio_buffered_vs_raw")},
       {"append, sync, " + w + " writers (events/s)", with_commas(at("append_sync_64writers_eps")),
        with_commas(at("raw_rocksdb_sync_64writers_eps")), fixed(at("ratio_sync_vs_raw"), 2), "ratio >= 1.5",
        verdict("ratio_sync_vs_raw")},
@@ -711,7 +732,8 @@ void print_table(const std::map<std::string, double>& m, const Config& cfg) {
        fixed(at("ratio_scan_vs_raw"), 2), "ratio >= 0.5", verdict("ratio_scan_vs_raw")},
       {"scan_all, full log (events/s)", with_commas(at("scan_all_eps")), with_commas(at("raw_scan_eps")),
        fixed(at("ratio_scan_all_vs_raw"), 2), "-", ""},
-      {"read_stream, 1000 events (us)", fixed(at("read_stream_1000_us"), 1), fixed(at("raw_read_stream_1000_us"), 1),
+      {"read_stream, 1000 events (us)", fixed(at("read_stream_1000_us"), 1),
+       fixed(at("raw_read_stream_1000_us"), 1),
        fixed(at("raw_read_stream_1000_us") / at("read_stream_1000_us"), 2), "ours <= 500",
        verdict("read_stream_1000_us")},
   };
@@ -729,8 +751,9 @@ void print_table(const std::map<std::string, double>& m, const Config& cfg) {
                 static_cast<int>(wid[3]), r.ratio.c_str(), static_cast<int>(wid[4]), r.target.c_str(),
                 r.result.c_str());
   };
-  std::printf("\neventstore_bench: median of %d run%s, %zu-byte payloads, log of %s events scanned\n\n", cfg.runs,
-              cfg.runs == 1 ? "" : "s", cfg.payload_bytes, with_commas(at("log_events_scanned")).c_str());
+  std::printf("\neventstore_bench: median of %d run%s, %zu-byte payloads, log of %s events scanned\n\n",
+              cfg.runs, cfg.runs == 1 ? "" : "s", cfg.payload_bytes,
+              with_commas(at("log_events_scanned")).c_str());
   print(header);
   std::size_t total = 0;
   for (std::size_t i = 0; i < 6; ++i) total += wid[i] + 2;
@@ -738,8 +761,8 @@ void print_table(const std::map<std::string, double>& m, const Config& cfg) {
   for (const Row& r : rows) print(r);
   std::size_t met = 0;
   for (const Target& t : kTargets) met += meets(t, at(t.key)) ? 1 : 0;
-  std::printf("\n%zu of %zu targets met. Sync: %.1f events per group commit (ours).\n", met, std::size(kTargets),
-              at("sync_64writers_events_per_group_commit"));
+  std::printf("\n%zu of %zu targets met. Sync: %.1f events per group commit (ours).\n", met,
+              std::size(kTargets), at("sync_64writers_events_per_group_commit"));
 }
 
 void write_json(const std::map<std::string, double>& m, const std::vector<std::string>& order,
@@ -753,10 +776,12 @@ void write_json(const std::map<std::string, double>& m, const std::vector<std::s
   for (std::size_t i = 0; i < order.size(); ++i) {
     const double v = m.at(order[i]);
     char buf[64];
-    if (v == static_cast<double>(static_cast<long long>(v)) || v >= 1000) {
-      std::snprintf(buf, sizeof buf, "%.0f", v);
+    if (v == static_cast<double>(static_cast<long long>(v)) || v >= 10000) {
+      std::snprintf(buf, sizeof buf, "%.0f", v);  // counts and rates
+    } else if (v >= 100) {
+      std::snprintf(buf, sizeof buf, "%.1f", v);  // microseconds
     } else {
-      std::snprintf(buf, sizeof buf, "%.4g", v);
+      std::snprintf(buf, sizeof buf, "%.4g", v);  // ratios
     }
     out << "  \"" << order[i] << "\": " << buf << (i + 1 < order.size() ? ",\n" : "\n");
   }
@@ -776,13 +801,15 @@ int main(int argc, char** argv) {
   const std::uint64_t seed = std::random_device{}() * 0x100000001b3ull ^ std::random_device{}();
   const Workload wl = make_workload(cfg, seed);
   const std::vector<std::string> values = probe_stored_values(cfg, wl, seed + 1);
-  std::fprintf(stderr, "eventstore_bench: %zu-byte payload is stored as a %zu-byte value; raw writes the same\n",
+  std::fprintf(stderr,
+               "eventstore_bench: %zu-byte payload is stored as a %zu-byte value; raw writes the same\n",
                cfg.payload_bytes, values[0].size());
 
   std::map<std::string, std::vector<double>> samples;
   auto record = [&](const std::string& key, double v) {
     samples[key].push_back(v);
-    std::fprintf(stderr, "    %-40s %14s\n", key.c_str(), v >= 1000 ? with_commas(v).c_str() : fixed(v, 3).c_str());
+    std::fprintf(stderr, "    %-40s %14s\n", key.c_str(),
+                 v >= 1000 ? with_commas(v).c_str() : fixed(v, 3).c_str());
   };
 
   for (int run = 0; run < cfg.runs; ++run) {
@@ -844,6 +871,7 @@ int main(int argc, char** argv) {
   std::map<std::string, double> m;
   for (const auto& [key, v] : samples) m[key] = median(v);
   m["runs"] = cfg.runs;
+  m["quick"] = cfg.quick ? 1 : 0;
   m["payload_bytes"] = static_cast<double>(cfg.payload_bytes);
   m["stored_value_bytes"] = static_cast<double>(values[0].size());
   m["buffered_appends"] = static_cast<double>(cfg.buffered_appends);
@@ -867,6 +895,7 @@ int main(int argc, char** argv) {
       "sync_64writers_events_per_group_commit",
       "log_events_scanned",
       "runs",
+      "quick",
       "payload_bytes",
       "stored_value_bytes",
       "buffered_appends",
