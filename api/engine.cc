@@ -23,6 +23,8 @@
 #include <utility>
 #include <variant>
 
+#include "portal/domain/snapshot.h"
+
 namespace portal {
 
 namespace {
@@ -250,10 +252,41 @@ void evolve(Aggregate& aggregate, const domain::EventPayload& event, domain::Tim
   std::visit([&](auto& state) { domain::evolve(state, event, at); }, aggregate);
 }
 
+// The snapshot bytes of an aggregate kept in snapshots (long-lived streams only).
+std::optional<std::string> encode_snapshot(const Aggregate& aggregate) {
+  if (const auto* p = std::get_if<domain::ProviderState>(&aggregate)) return domain::encode_snapshot(*p);
+  if (const auto* o = std::get_if<domain::OrganizationState>(&aggregate)) return domain::encode_snapshot(*o);
+  return std::nullopt;
+}
+
+// The aggregate a snapshot of `stream` holds, or nullopt when the bytes do not
+// decode into one of that very stream (the caller then replays).
+std::optional<Aggregate> decode_snapshot(const std::string& stream, std::string_view bytes) {
+  if (stream.starts_with("provider-")) {
+    auto state = domain::decode_provider_snapshot(bytes);
+    if (state.ok() && domain::provider_stream(state->id) == stream) {
+      return Aggregate(std::move(state.value()));
+    }
+  } else if (stream.starts_with("org-")) {
+    auto state = domain::decode_organization_snapshot(bytes);
+    if (state.ok() && domain::organization_stream(state->id) == stream) {
+      return Aggregate(std::move(state.value()));
+    }
+  }
+  return std::nullopt;
+}
+
+bool takes_snapshots(std::string_view stream) {
+  return stream.starts_with("provider-") || stream.starts_with("org-");
+}
+
 // A stream's state and the version of its last event folded in (nullopt: no stream).
 struct Loaded {
   std::shared_ptr<const Aggregate> state;
   std::optional<std::uint64_t> version;
+  // Version of the stream's latest snapshot as far as this engine knows (nullopt:
+  // none, or not looked up because the stream is too short to have one).
+  std::optional<std::uint64_t> snapshot_version;
 };
 
 // Whether `a` has seen at least as much of a stream as `b`.
@@ -312,9 +345,11 @@ class AggregateCache {
 
 class AggregateLoader {
  public:
-  AggregateLoader(es::EventStore& store, std::size_t cache_entries) : store_(store), cache_(cache_entries) {}
+  AggregateLoader(es::EventStore& store, std::size_t cache_entries, std::uint64_t snapshot_every)
+      : store_(store), cache_(cache_entries), snapshot_every_(snapshot_every) {}
 
-  // From the cache, or folded from the store. A cache hit is not checked against the
+  // From the cache, or folded from the store (from the stream's snapshot, if it has
+  // one, then the events after it). A cache hit is not checked against the
   // stream's head: the cache follows every append this engine makes, and an append's
   // expected versions catch whatever staleness remains.
   Expected<Loaded> load(const std::string& stream) {
@@ -337,7 +372,9 @@ class AggregateLoader {
                      std::uint64_t last_version) {
     auto next = std::make_shared<Aggregate>(*base.state);
     for (const domain::EventPayload* e : events) evolve(*next, *e, at);
-    cache_.put(stream, Loaded{std::move(next), last_version});
+    Loaded loaded{std::move(next), last_version, base.snapshot_version};
+    maybe_snapshot(stream, loaded);
+    cache_.put(stream, std::move(loaded));
   }
 
   void invalidate(const std::string& stream) { cache_.erase(stream); }
@@ -351,7 +388,19 @@ class AggregateLoader {
     auto head = store_.stream_head(stream);
     if (!head.ok()) return store_error(head.status(), "reading the head of " + stream);
     std::optional<std::uint64_t> version;
-    for (std::uint64_t from = 0; head->has_value() && from <= **head;) {
+    std::optional<std::uint64_t> snapshot_version;
+    // A stream shorter than snapshot_every events has no snapshot to look up. A
+    // snapshot that fails to read or decode is only a lost shortcut: replay.
+    if (head->has_value() && snapshot_due(**head, std::nullopt) && takes_snapshots(stream)) {
+      auto snapshot = store_.read_snapshot(stream);
+      if (snapshot.ok() && snapshot->has_value()) {
+        if (auto decoded = decode_snapshot(stream, (*snapshot)->bytes)) {
+          state = std::move(decoded);
+          version = snapshot_version = (*snapshot)->version;
+        }
+      }
+    }
+    for (std::uint64_t from = version ? *version + 1 : 0; head->has_value() && from <= **head;) {
       auto page =
           store_.read_stream(stream, es::Direction::kForward, from,
                              static_cast<std::size_t>(std::min<std::uint64_t>(kReadPage, **head - from + 1)));
@@ -373,13 +422,33 @@ class AggregateLoader {
       }
       from = *version + 1;
     }
-    Loaded loaded{std::make_shared<const Aggregate>(*std::move(state)), version};
+    Loaded loaded{std::make_shared<const Aggregate>(*std::move(state)), version, snapshot_version};
+    maybe_snapshot(stream, loaded);
     cache_.put(stream, loaded);
     return loaded;
   }
 
+  // Whether a stream at `version` holds snapshot_every events or more that the
+  // snapshot at `snapshot_version` does not cover.
+  bool snapshot_due(std::uint64_t version, std::optional<std::uint64_t> snapshot_version) const {
+    if (snapshot_every_ == 0) return false;
+    const std::uint64_t covered = snapshot_version ? *snapshot_version + 1 : 0;
+    return version + 1 >= covered + snapshot_every_;
+  }
+
+  // Best effort: a snapshot that is not written costs a longer replay later, never
+  // a command. Encoding takes microseconds and happens once per snapshot_every
+  // events; the store writes it outside its group commit, unsynced.
+  void maybe_snapshot(const std::string& stream, Loaded& loaded) {
+    if (!loaded.version || !snapshot_due(*loaded.version, loaded.snapshot_version)) return;
+    const std::optional<std::string> bytes = encode_snapshot(*loaded.state);
+    if (!bytes) return;
+    if (store_.write_snapshot(stream, *loaded.version, *bytes).ok()) loaded.snapshot_version = loaded.version;
+  }
+
   es::EventStore& store_;
   AggregateCache cache_;
+  const std::uint64_t snapshot_every_;
 };
 
 // What decide reads, for one attempt of one command. Each stream is loaded once and
@@ -529,7 +598,7 @@ struct Engine::Impl {
       : options(std::move(opts)),
         store(std::move(s)),
         mac(std::move(m)),
-        loader(*store, options.cache_entries) {}
+        loader(*store, options.cache_entries, options.snapshot_every) {}
 
   domain::Timestamp now() const {
     if (options.clock) return options.clock();

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "portal/domain/messages.h"
+#include "portal/domain/snapshot.h"
 
 namespace portal {
 namespace {
@@ -81,6 +82,7 @@ class EngineTest : public ::testing::Test {
     // twins of one command id then differ in content (token expiry times), which
     // takes the store's "committed with different content" path.
     o.clock = [this] { return now_.fetch_add(1); };
+    o.snapshot_every = snapshot_every_;
     return o;
   }
 
@@ -204,7 +206,47 @@ class EngineTest : public ::testing::Test {
     }
   }
 
+  // A provider with clients and a team whose stream is then grown, one provider event
+  // per command, until its head reaches `head`.
+  Provider long_provider(std::uint64_t head) {
+    const d::UserId owner = register_user("owner@acme.example");
+    const Provider p = set_up_provider(owner, "owner@acme.example");
+    add_member(p, "tech@acme.example", d::ProviderUserType::kServiceUser);
+    must(d::InviteProviderUsers{p.id, {"later@acme.example"}, d::ProviderUserType::kProviderAdmin},
+         as(owner));
+    std::vector<d::ProviderOrganizationId> links;
+    for (int i = 0; i < 3; ++i) {
+      links.push_back(must(d::AddClientOrg{p.id, std::nullopt, "Client " + std::to_string(i),
+                                           "boss@client.example", d::PlanType::kTeamsMonthly, 10, "Default"},
+                           as(owner))
+                          .created_ids.at(1));
+    }
+    for (std::size_t i = 0; stream_head(d::provider_stream(p.id)) < head; ++i) {
+      const d::ProviderOrganizationId link = links[i % links.size()];
+      if (i % 2 == 0) {
+        must(d::OpenClientOrg{p.id, link}, as(owner));
+      } else {
+        const int seats = 10 + static_cast<int>(i % 5);
+        must(d::UpdateClientOrg{p.id, link, "Client renamed " + std::to_string(i), seats}, as(owner));
+      }
+    }
+    return p;
+  }
+
+  std::uint64_t stream_head(const std::string& stream) {
+    auto head = engine_->store().stream_head(stream);
+    if (!head.ok() || !head->has_value()) throw std::runtime_error("no head of " + stream);
+    return **head;
+  }
+
+  std::optional<es::Snapshot> snapshot_of(const std::string& stream) {
+    auto snapshot = engine_->store().read_snapshot(stream);
+    if (!snapshot.ok()) throw std::runtime_error("read_snapshot: " + snapshot.status().to_string());
+    return *snapshot;
+  }
+
   std::string dir_;
+  std::uint64_t snapshot_every_ = EngineOptions{}.snapshot_every;
   std::atomic<d::Timestamp> now_{kStart};
   d::UserId staff_id_ = random_uuid();
   std::unique_ptr<Engine> engine_;
@@ -586,6 +628,83 @@ TEST_F(EngineTest, ServiceUserActionRacingItsRemovalIsBeforeItInTheLogOrRefused)
   }
   // Both orders occur over the rounds; not asserted, as a scheduler may favour one.
   RecordProperty("updates_before_removal", updates_won);
+}
+
+// ---------------------------------------------------------------------------
+// Snapshots. States are compared through their snapshot encoding, which carries
+// every field (tests/domain/snapshot_test.cc).
+
+TEST_F(EngineTest, LongProviderReloadsFromItsSnapshotAsAFullReplayWould) {
+  snapshot_every_ = 200;
+  reopen();
+  const Provider p = long_provider(2 * snapshot_every_ + 50);
+  const std::string stream = d::provider_stream(p.id);
+  const std::uint64_t head = stream_head(stream);
+  // One every 200 events: at versions 199 and 399, not yet at the head.
+  auto written = snapshot_of(stream);
+  ASSERT_TRUE(written.has_value());
+  EXPECT_EQ(written->version, 2 * snapshot_every_ - 1);
+
+  reopen();
+  const d::ProviderState from_snapshot = provider(p.id);
+  snapshot_every_ = 0;  // never snapshots, never reads one: the full replay
+  reopen();
+  const d::ProviderState replayed = provider(p.id);
+  EXPECT_EQ(d::encode_snapshot(from_snapshot), d::encode_snapshot(replayed));
+  EXPECT_EQ(from_snapshot.clients.size(), 3u);
+  EXPECT_EQ(from_snapshot.users.size(), 3u);
+
+  // The reload did start from the snapshot: one planted at the head (a state
+  // the log never had) is what a fresh engine answers with.
+  d::ProviderState planted = replayed;
+  planted.name = "Planted by the test";
+  ASSERT_TRUE(engine_->store().write_snapshot(stream, head, d::encode_snapshot(planted)).ok());
+  snapshot_every_ = 200;
+  reopen();
+  EXPECT_EQ(provider(p.id).name, "Planted by the test");
+}
+
+TEST_F(EngineTest, CommandsAfterASnapshotReloadSeeAndKeepTheRightState) {
+  const Provider p = long_provider(snapshot_every_ + 10);
+  reopen();
+  must(d::UpdateProvider{p.id, "Renamed after reload", "Acme IT Ltd", "billing@acme.example"}, as(p.owner));
+  reopen();
+  const d::ProviderState reloaded = provider(p.id);
+  EXPECT_EQ(reloaded.name, "Renamed after reload");
+  snapshot_every_ = 0;
+  reopen();
+  EXPECT_EQ(d::encode_snapshot(provider(p.id)), d::encode_snapshot(reloaded));
+}
+
+TEST_F(EngineTest, DamagedOrForeignSnapshotIsIgnoredAndTheStreamReplayed) {
+  const Provider p = long_provider(snapshot_every_ + 20);
+  const std::string stream = d::provider_stream(p.id);
+  const std::uint64_t head = stream_head(stream);
+  reopen();
+  const std::string expected = d::encode_snapshot(provider(p.id));
+
+  d::ProviderState other_provider = provider(p.id);
+  other_provider.id = random_uuid();
+  other_provider.name = "Another provider";
+  d::OrganizationState organization;
+  organization.exists = true;
+  const std::vector<std::string> bad = {
+      "garbage, not a snapshot",
+      d::encode_snapshot(organization),    // a valid snapshot of the wrong kind
+      d::encode_snapshot(other_provider),  // a valid snapshot of another stream
+  };
+  for (const std::string& bytes : bad) {
+    ASSERT_TRUE(engine_->store().write_snapshot(stream, head, bytes).ok());
+    reopen();
+    EXPECT_EQ(d::encode_snapshot(provider(p.id)), expected);
+    // The replay replaced it with a good one, which the next cold load uses.
+    auto fresh = snapshot_of(stream);
+    ASSERT_TRUE(fresh.has_value());
+    EXPECT_EQ(fresh->version, head);
+    EXPECT_EQ(fresh->bytes, expected);
+    reopen();
+    EXPECT_EQ(d::encode_snapshot(provider(p.id)), expected);
+  }
 }
 
 // ---------------------------------------------------------------------------

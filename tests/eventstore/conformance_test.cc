@@ -1003,6 +1003,71 @@ TEST_P(EventStoreConformance, CloseStopsSubscriptionsWithOk) {
   EXPECT_TRUE(stops[0].ok()) << stops[0].to_string();
 }
 
+// Snapshots ------------------------------------------------------------------
+
+std::optional<Snapshot> read_snapshot_ok(EventStore& store, std::string_view stream) {
+  auto result = store.read_snapshot(stream);
+  EXPECT_TRUE(result.ok()) << result.status().to_string();
+  return result.ok() ? *result : std::nullopt;
+}
+
+TEST_P(EventStoreConformance, SnapshotRoundTripsBesideTheLog) {
+  seed("provider-aa", 5);
+  const std::string bytes = all_byte_values();
+  Status written = store().write_snapshot("provider-aa", 3, bytes);
+  ASSERT_TRUE(written.ok()) << written.to_string();
+
+  auto snapshot = read_snapshot_ok(store(), "provider-aa");
+  ASSERT_TRUE(snapshot.has_value());
+  EXPECT_EQ(snapshot->version, 3u);
+  EXPECT_EQ(snapshot->bytes, bytes);
+  // A cache beside the log: no event, no position, no change to the stream.
+  EXPECT_EQ(store().last_position(), 5u);
+  EXPECT_EQ(read_all_ok(1, 100).size(), 5u);
+  EXPECT_EQ(head("provider-aa"), 4u);
+}
+
+TEST_P(EventStoreConformance, NewerSnapshotReplacesTheOlderOne) {
+  seed("provider-aa", 10);
+  ASSERT_TRUE(store().write_snapshot("provider-aa", 3, "at three").ok());
+  ASSERT_TRUE(store().write_snapshot("provider-aa", 8, "at eight").ok());
+
+  auto snapshot = read_snapshot_ok(store(), "provider-aa");
+  ASSERT_TRUE(snapshot.has_value());
+  EXPECT_EQ(snapshot->version, 8u);
+  EXPECT_EQ(snapshot->bytes, "at eight");
+}
+
+TEST_P(EventStoreConformance, StreamWithoutSnapshotReadsAsNone) {
+  seed("provider-aa", 2);
+  ASSERT_TRUE(store().write_snapshot("provider-aa", 1, "kept apart").ok());
+  EXPECT_FALSE(read_snapshot_ok(store(), "provider-bb").has_value());  // unknown stream
+  seed("provider-cc", 2);
+  EXPECT_FALSE(read_snapshot_ok(store(), "provider-cc").has_value());  // events, no snapshot
+}
+
+TEST_P(EventStoreConformance, SnapshotPastTheStreamHeadIsNeverReturned) {
+  seed("provider-aa", 3);
+  ASSERT_TRUE(store().write_snapshot("provider-aa", 5, "ahead of the log").ok());
+  EXPECT_FALSE(read_snapshot_ok(store(), "provider-aa").has_value());
+  ASSERT_TRUE(store().write_snapshot("provider-bb", 0, "of no stream").ok());
+  EXPECT_FALSE(read_snapshot_ok(store(), "provider-bb").has_value());
+
+  // Once the stream reaches the snapshot's version, the snapshot is good.
+  seed("provider-aa", 3);
+  auto snapshot = read_snapshot_ok(store(), "provider-aa");
+  ASSERT_TRUE(snapshot.has_value());
+  EXPECT_EQ(snapshot->version, 5u);
+}
+
+TEST_P(EventStoreConformance, SnapshotOfAnInvalidStreamNameIsRefused) {
+  Status written = store().write_snapshot("Not A Stream", 0, "x");
+  EXPECT_EQ(written.code(), StatusCode::kInvalidArgument) << written.to_string();
+  auto read = store().read_snapshot("Not A Stream");
+  ASSERT_FALSE(read.ok());
+  EXPECT_EQ(read.status().code(), StatusCode::kInvalidArgument);
+}
+
 }  // namespace
 
 // Backends instantiate the suite in their own test files; a binary without one

@@ -192,9 +192,9 @@ TEST_F(RocksDbEventStoreTest, RecordedAtNeverDecreasesWhenTheClockGoesBack) {
 // Corruption: records changed behind the store's back, with plain RocksDB
 
 // Opens the store's directory with plain RocksDB, as a failing disk or a tamperer
-// would, and replaces the value stored under log_key(position) with change(value).
-void rewrite_log_value(const std::string& dir, std::uint64_t position,
-                       const std::function<std::string(const std::string&)>& change) {
+// would, and replaces the value stored under `key` in `family` with change(value).
+void rewrite_value(const std::string& dir, const std::string& family_name, const std::string& key,
+                   const std::function<std::string(const std::string&)>& change) {
   rocksdb::DBOptions db_options;
   std::vector<std::string> families;
   rocksdb::Status status = rocksdb::DB::ListColumnFamilies(db_options, dir, &families);
@@ -212,17 +212,17 @@ void rewrite_log_value(const std::string& dir, std::uint64_t position,
   ASSERT_TRUE(status.ok()) << status.ToString();
   std::unique_ptr<rocksdb::DB> db(raw);
 
-  rocksdb::ColumnFamilyHandle* log = nullptr;
+  rocksdb::ColumnFamilyHandle* family = nullptr;
   for (auto* handle : handles) {
-    if (handle->GetName() == layout::kLogFamily) log = handle;
+    if (handle->GetName() == family_name) family = handle;
   }
-  ASSERT_NE(log, nullptr);
+  ASSERT_NE(family, nullptr) << "no family " << family_name;
   std::string value;
-  status = db->Get(rocksdb::ReadOptions(), log, layout::log_key(position), &value);
-  ASSERT_TRUE(status.ok()) << "no record at position " << position << ": " << status.ToString();
+  status = db->Get(rocksdb::ReadOptions(), family, key, &value);
+  ASSERT_TRUE(status.ok()) << "no value under the key in " << family_name << ": " << status.ToString();
   rocksdb::WriteOptions write_options;
   write_options.sync = true;
-  status = db->Put(write_options, log, layout::log_key(position), change(value));
+  status = db->Put(write_options, family, key, change(value));
   ASSERT_TRUE(status.ok()) << status.ToString();
 
   for (auto* handle : handles) {
@@ -231,6 +231,11 @@ void rewrite_log_value(const std::string& dir, std::uint64_t position,
   }
   status = db->Close();
   EXPECT_TRUE(status.ok()) << status.ToString();
+}
+
+void rewrite_log_value(const std::string& dir, std::uint64_t position,
+                       const std::function<std::string(const std::string&)>& change) {
+  rewrite_value(dir, layout::kLogFamily, layout::log_key(position), change);
 }
 
 constexpr const char* kMarker = "corrupt-me-here";
@@ -298,6 +303,48 @@ class RocksDbCorruptionTest : public RocksDbEventStoreTest {
     EXPECT_EQ(version_zero->at(0).position, 1u);
   }
 };
+
+// A damaged snapshot is reported, never handed back as a state to start from; the
+// log is untouched and a fresh snapshot replaces the damaged one.
+TEST_F(RocksDbCorruptionTest, DamagedSnapshotIsCorruptionNamingTheStream) {
+  const std::vector<std::function<std::string(const std::string&)>> damages = {
+      [](const std::string& value) {
+        std::string flipped = value;
+        flipped[10] = static_cast<char>(flipped[10] ^ 0x01);  // in the snapshot bytes
+        return flipped;
+      },
+      [](const std::string& value) {
+        std::string flipped = value;
+        flipped[2] = static_cast<char>(flipped[2] ^ 0x80);  // in the version
+        return flipped;
+      },
+      [](const std::string& value) { return value.substr(0, 3); },
+  };
+  for (const auto& damage : damages) {
+    auto store = open_store();
+    ASSERT_NE(store, nullptr);
+    ASSERT_TRUE(store->write_snapshot("provider-abc", 1, "state of the stream at version one").ok());
+    close_store(store);
+    rewrite_value(dir_, layout::kSnapshotsFamily, "provider-abc", damage);
+    if (::testing::Test::HasFatalFailure()) return;
+
+    store = open_store();
+    ASSERT_NE(store, nullptr);
+    auto read = store->read_snapshot("provider-abc");
+    ASSERT_FALSE(read.ok()) << "a damaged snapshot came back as data";
+    EXPECT_EQ(read.status().code(), StatusCode::kCorruption) << read.status().to_string();
+    EXPECT_THAT(read.status().message(), HasSubstr("provider-abc"));
+    EXPECT_EQ(read_all_ok(*store, 1, 10).size(), 3u);
+
+    ASSERT_TRUE(store->write_snapshot("provider-abc", 2, "fresh").ok());
+    auto fresh = store->read_snapshot("provider-abc");
+    ASSERT_TRUE(fresh.ok()) << fresh.status().to_string();
+    ASSERT_TRUE(fresh->has_value());
+    EXPECT_EQ((*fresh)->version, 2u);
+    EXPECT_EQ((*fresh)->bytes, "fresh");
+    close_store(store);
+  }
+}
 
 TEST_F(RocksDbCorruptionTest, GarbageUnderALogKeyIsCorruptionNamingThePosition) {
   auto store =

@@ -1,6 +1,10 @@
-// portal::Engine: the embedding surface. Commands in, outcomes out; aggregates
-// loaded through a cache checked against stream versions; exactly-once per
-// command id.
+// portal::Engine: the embedding surface. Commands in, outcomes out; exactly-once
+// per command id. Aggregates come from an in-memory cache that follows this
+// engine's appends: commands trust it (their appends' expected versions catch a
+// stale entry), queries use an entry only if it is at its stream's head. A cold
+// load starts from the stream's snapshot, if any, and folds the events after it;
+// provider and organization streams get a fresh snapshot every snapshot_every
+// events.
 #pragma once
 
 #include <cstdint>
@@ -21,10 +25,12 @@ struct EngineOptions {
   eventstore::Durability durability = eventstore::Durability::kSync;
   // UTC microseconds; injectable for tests (token expiry without sleeping).
   std::function<std::int64_t()> clock;
-  // Aggregates kept in memory (each checked against its stream's head on use).
+  // Aggregates kept in memory.
   std::size_t cache_entries = 100'000;
-  // A snapshot is written once a stream has this many events past the last one.
-  std::uint64_t snapshot_every = 200;
+  // A provider or organization snapshot is written (best effort, after an append or
+  // a cold load) once the stream has this many events its last snapshot does not
+  // cover. 0: never.
+  std::uint64_t snapshot_every = 64;
   // Attempts on a wrong expected version before answering kAborted.
   int max_attempts = 10;
 };

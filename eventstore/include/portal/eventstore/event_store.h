@@ -46,6 +46,9 @@ class EventStore {
   // kUnavailable; kFailedPrecondition when the command id already committed with
   // different content. A command id that already committed with the same content
   // returns its original result with `deduplicated` set and appends nothing.
+  // kIOError means the outcome is unknown (the disk refused a write or a sync):
+  // the store refuses further appends; reopen it and re-submit with the same
+  // command id, which exactly-once makes safe.
   virtual Result<AppendResult> append(const AppendRequest& request) = 0;
 
   // Up to max_count events of one stream. Forward: versions from_version, +1, ...
