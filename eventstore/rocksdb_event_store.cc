@@ -15,6 +15,7 @@
 #include <filesystem>
 #include <mutex>
 #include <shared_mutex>
+#include <thread>
 #include <unordered_map>
 
 #include "envelope.h"
@@ -107,10 +108,13 @@ struct RocksDbEventStore::Impl {
   // Sync coordination: one fsync at a time covers every write made before it.
   std::mutex sync_mu;
   std::condition_variable sync_cv;
-  std::uint64_t written_position = 0;  // guarded by sync_mu
-  std::uint64_t synced_position = 0;   // guarded by sync_mu
-  bool sync_running = false;           // guarded by sync_mu
-  Status sync_failure;                 // sticky: once a sync failed the store refuses appends
+  std::uint64_t written_position = 0;             // guarded by sync_mu
+  std::uint64_t synced_position = 0;              // guarded by sync_mu
+  bool sync_running = false;                      // guarded by sync_mu
+  std::chrono::nanoseconds last_sync_time{};      // guarded by sync_mu
+  std::size_t unsynced_appends = 0;               // written since the last sync began; guarded by sync_mu
+  std::atomic<std::size_t> appends_in_flight{0};  // callers inside append()
+  Status sync_failure;                            // sticky: once a sync failed the store refuses appends
   std::atomic<std::uint64_t> group_commits{0};
 
   // Leader-only state: touched only by the thread leading the current group, and
@@ -355,6 +359,7 @@ std::uint64_t RocksDbEventStore::Impl::write_group(const std::vector<GroupCommit
   {
     std::lock_guard lock(sync_mu);
     written_position = position - 1;
+    unsynced_appends += accepted.size();
   }
   if (options.durability == Durability::kBuffered) publish(position - 1);
   return position - 1;
@@ -376,11 +381,26 @@ Status RocksDbEventStore::Impl::make_durable(std::uint64_t position) {
       continue;
     }
     sync_running = true;
+    // Writers woken by the previous sync are still coming back; a sync started
+    // at once would cover only part of them and leave the rest a whole sync
+    // behind. Wait a little (at most half the last sync) until nearly every
+    // append in flight has been written.
+    const auto deadline = std::chrono::steady_clock::now() + last_sync_time / 2;
+    while (unsynced_appends < appends_in_flight.load(std::memory_order_relaxed) * 7 / 8 &&
+           std::chrono::steady_clock::now() < deadline) {
+      lock.unlock();
+      std::this_thread::yield();
+      lock.lock();
+    }
     const std::uint64_t target = written_position;
+    unsynced_appends = 0;
     lock.unlock();
+    const auto started = std::chrono::steady_clock::now();
     auto s = db->SyncWAL();
+    const auto took = std::chrono::steady_clock::now() - started;
     lock.lock();
     sync_running = false;
+    last_sync_time = took;
     if (s.ok()) {
       synced_position = std::max(synced_position, target);
     } else {
@@ -561,6 +581,11 @@ Result<std::unique_ptr<RocksDbEventStore>> RocksDbEventStore::open(const std::st
 
 Result<AppendResult> RocksDbEventStore::append(const AppendRequest& request) {
   std::shared_lock alive(impl_->lifetime);
+  impl_->appends_in_flight.fetch_add(1, std::memory_order_relaxed);
+  struct Leaving {
+    std::atomic<std::size_t>& count;
+    ~Leaving() { count.fetch_sub(1, std::memory_order_relaxed); }
+  } leaving{impl_->appends_in_flight};
   if (auto s = impl_->check_open(); !s.ok()) return s;
   if (impl_->options.read_only) {
     return Status::failed_precondition("event store was opened read-only; open it writable to append");
