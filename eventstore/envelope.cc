@@ -2,8 +2,10 @@
 
 #include <openssl/evp.h>
 
+#include <cstdint>
 #include <cstring>
 #include <memory>
+#include <vector>
 
 #include "portal/eventstore/envelope_generated.h"
 #include "portal/eventstore/rocksdb_layout.h"
@@ -81,18 +83,39 @@ void stamp(std::string& prepared, std::uint64_t position, std::uint64_t version,
   layout::seal(prepared);
 }
 
-Status view(std::uint64_t position, std::string_view stored, RocksDbEventStore::RecordView& out) {
+namespace {
+
+// Verifies a stored log value and returns its envelope. FlatBuffers reads scalars
+// in place, so the buffer must sit at an address aligned like its largest scalar;
+// RocksDB hands values out at any address, so a misaligned one is read from a
+// per-thread aligned copy (valid until the next record on this thread, which is
+// as long as a RecordView is promised to live).
+Status verified_envelope(std::uint64_t position, std::string_view stored, const fb::Envelope*& env) {
   std::string_view body;
   if (!layout::unseal(stored, body)) return corrupt_record(position, "checksum mismatch");
+  if (reinterpret_cast<std::uintptr_t>(body.data()) % alignof(std::uint64_t) != 0) {
+    thread_local std::vector<std::uint64_t> aligned;
+    aligned.resize((body.size() + 7) / 8);
+    std::memcpy(aligned.data(), body.data(), body.size());
+    body = std::string_view(reinterpret_cast<const char*>(aligned.data()), body.size());
+  }
   const auto* data = reinterpret_cast<const std::uint8_t*>(body.data());
   flatbuffers::Verifier verifier(data, body.size());
   if (!fb::VerifyEnvelopeBuffer(verifier)) return corrupt_record(position, "not a valid envelope");
-  const auto* env = fb::GetEnvelope(data);
+  env = fb::GetEnvelope(data);
   if (env->position() != position) {
     return corrupt_record(position, "envelope says position " + std::to_string(env->position()));
   }
   if (env->stream() == nullptr || env->type() == nullptr)
     return corrupt_record(position, "missing stream or type");
+  return Status::ok_status();
+}
+
+}  // namespace
+
+Status view(std::uint64_t position, std::string_view stored, RocksDbEventStore::RecordView& out) {
+  const fb::Envelope* env = nullptr;
+  if (auto s = verified_envelope(position, stored, env); !s.ok()) return s;
   out.position = position;
   out.stream = as_view(env->stream());
   out.version = env->version();
@@ -106,21 +129,20 @@ Status view(std::uint64_t position, std::string_view stored, RocksDbEventStore::
 }
 
 Status decode(std::uint64_t position, std::string_view stored, RecordedEvent& out) {
-  RocksDbEventStore::RecordView v;
-  if (auto s = view(position, stored, v); !s.ok()) return s;
-  const auto* env = fb::GetEnvelope(v.envelope.data());
+  const fb::Envelope* env = nullptr;
+  if (auto s = verified_envelope(position, stored, env); !s.ok()) return s;
   out.position = position;
-  out.stream.assign(v.stream);
-  out.version = v.version;
-  out.type.assign(v.type);
-  out.type_code = v.type_code;
-  out.recorded_at_us = v.recorded_at_us;
+  out.stream.assign(as_view(env->stream()));
+  out.version = env->version();
+  out.type.assign(as_view(env->type()));
+  out.type_code = env->type_code();
+  out.recorded_at_us = env->recorded_at_us();
   out.event_id = from_fb(env->event_id());
   out.command_id = from_fb(env->command_id());
   out.correlation_id = from_fb(env->correlation_id());
   out.causation_id = from_fb(env->causation_id());
-  out.metadata.assign(v.metadata);
-  out.payload.assign(v.payload);
+  out.metadata.assign(as_view(env->metadata()));
+  out.payload.assign(as_view(env->payload()));
   return Status::ok_status();
 }
 
