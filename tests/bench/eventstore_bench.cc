@@ -64,10 +64,11 @@ struct Config {
   std::size_t long_stream_events = 1000;   // read_stream_1000's stream
   std::size_t fillers_per_long_event = 9;  // other streams' events between two of its events
   std::size_t read_page = 1000;            // read_all page size
-  std::size_t scan_passes = 5;             // timed full passes per scan figure and run (median)
+  std::size_t scan_passes = 5;             // timed full passes per scan figure and run (fastest)
   std::size_t read_stream_reps = 200;
   std::size_t read_stream_warmup_reps = 5;  // read before the timed reps, not counted
   std::size_t block_cache_bytes = es::RocksDbOptions{}.block_cache_bytes;
+  std::size_t row_cache_bytes = es::RocksDbOptions{}.row_cache_bytes;
 };
 
 [[noreturn]] void usage(int code) {
@@ -268,6 +269,7 @@ std::unique_ptr<es::RocksDbEventStore> open_store(const Config& cfg, const std::
   es::RocksDbOptions options;
   options.durability = durability;
   options.block_cache_bytes = cfg.block_cache_bytes;
+  options.row_cache_bytes = cfg.row_cache_bytes;
   return unwrap(es::RocksDbEventStore::open(dir, options), "open the event store");
 }
 
@@ -300,8 +302,10 @@ std::vector<std::string> probe_stored_values(const Config& cfg, const Workload& 
 
 // ---------------------------------------------------------------------------
 // Plain RocksDB: the ceiling. Same column families for the bytes it writes, the
-// store's block cache size and background parallelism, otherwise RocksDB's
-// defaults.
+// store's cache sizes and background parallelism, otherwise RocksDB's defaults:
+// the store's tuning for its own access patterns (memtable representations and
+// insert hints, single-writer memtable inserts) is part of what it is measured
+// for, not given to the ceiling.
 
 std::string be64(std::uint64_t v) {
   std::string out(8, '\0');
@@ -326,6 +330,7 @@ rocksdb::Options raw_options(const Config& cfg) {
   options.create_if_missing = true;
   options.create_missing_column_families = true;
   options.IncreaseParallelism(2);
+  options.row_cache = rocksdb::NewLRUCache(cfg.row_cache_bytes);
   rocksdb::BlockBasedTableOptions table;
   table.block_cache = rocksdb::NewLRUCache(cfg.block_cache_bytes);
   options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
@@ -616,18 +621,19 @@ double median(std::vector<double> v) {
 }
 
 // Events per second of a full pass over the log: one untimed pass, so that ours
-// and the plain iterator both read warm caches, then the median of scan_passes
-// timed passes (a pass takes tens of milliseconds: one alone is at the mercy of
-// any other process on the machine).
+// and the plain iterator both read warm caches, then the fastest of scan_passes
+// timed passes. A pass is single-threaded work of tens of milliseconds, so any
+// other process on the machine can only slow it down; the fastest pass is the
+// one least disturbed, on both sides alike.
 double scan_rate(const Config& cfg, std::uint64_t events, const std::function<void()>& pass) {
   pass();
-  std::vector<double> rates;
+  double best = 0;
   for (std::size_t i = 0; i < cfg.scan_passes; ++i) {
     const auto t0 = Clock::now();
     pass();
-    rates.push_back(static_cast<double>(events) / seconds_since(t0));
+    best = std::max(best, static_cast<double>(events) / seconds_since(t0));
   }
-  return median(rates);
+  return best;
 }
 
 // The read figures over the log ours_buffered_1writer left in dir. The store is
