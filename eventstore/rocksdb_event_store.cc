@@ -81,7 +81,6 @@ struct PendingAppend : GroupCommitQueue::Writer {
   std::optional<Result<AppendResult>> result;
   // Set when an earlier append of the same group carries the same command id.
   PendingAppend* same_command_as = nullptr;
-  bool wrote = false;  // its events are in the group's WriteBatch
 };
 
 }  // namespace
@@ -135,7 +134,11 @@ struct RocksDbEventStore::Impl {
   Result<std::optional<std::uint64_t>> read_head(std::string_view stream, bool visible_only);
   // The committed command's original result (deduplicated set) and its request
   // digest, or nullopt.
-  Result<std::optional<AppendResult>> load_command(const CommandId& id, envelope::CommandDigest* digest);
+  // as_leader: sees what the group-commit leader sees (written, maybe not yet
+  // synced). Otherwise a command whose events are not yet visible reads as
+  // unknown: its append has not been acknowledged and may still fail.
+  Result<std::optional<AppendResult>> load_command(const CommandId& id, envelope::CommandDigest* digest,
+                                                   bool as_leader);
   Result<std::optional<std::uint64_t>> leader_head(
       const std::string& stream, const std::unordered_map<std::string, std::uint64_t>& pending);
   // Leader only: decides and writes the group; returns the last position written
@@ -152,8 +155,8 @@ struct RocksDbEventStore::Impl {
   }
   // lock=false for callers already holding `lifetime` (the leader, find_command).
   Status read_log_range(std::uint64_t from, std::size_t max,
-                        const std::function<Status(std::uint64_t, std::string_view)>& visit,
-                        bool lock = true);
+                        const std::function<Status(std::uint64_t, std::string_view)>& visit, bool lock = true,
+                        std::uint64_t through = 0);
 };
 
 Status RocksDbEventStore::Impl::recover_tail() {
@@ -205,7 +208,8 @@ Result<std::optional<std::uint64_t>> RocksDbEventStore::Impl::read_head(std::str
 }
 
 Result<std::optional<AppendResult>> RocksDbEventStore::Impl::load_command(const CommandId& id,
-                                                                          envelope::CommandDigest* digest) {
+                                                                          envelope::CommandDigest* digest,
+                                                                          bool as_leader) {
   std::string stored;
   auto s = db->Get(rocksdb::ReadOptions(), family(Family::kCommands),
                    rocksdb::Slice(reinterpret_cast<const char*>(id.bytes.data()), 16), &stored);
@@ -215,6 +219,13 @@ Result<std::optional<AppendResult>> RocksDbEventStore::Impl::load_command(const 
   envelope::CommandDigest stored_digest;
   if (auto d = envelope::decode_command(id, stored, result, stored_digest); !d.ok()) return d;
   if (digest != nullptr) *digest = stored_digest;
+  const std::uint64_t through =
+      as_leader ? next_position - 1 : committed_position.load(std::memory_order_acquire);
+  if (result.last_position > through) {
+    if (!as_leader) return std::optional<AppendResult>();
+    return Status::corruption("command record " + id.to_hex() + " points past the end of the log (position " +
+                              std::to_string(result.last_position) + ")");
+  }
   // Per-stream results come from the command's own events: its writes occupy
   // first..last in request order, each stream's events consecutive.
   auto st = read_log_range(
@@ -229,7 +240,7 @@ Result<std::optional<AppendResult>> RocksDbEventStore::Impl::load_command(const 
         }
         return Status::ok_status();
       },
-      /*lock=*/false);
+      /*lock=*/false, through);
   if (!st.ok()) return st;
   result.deduplicated = true;
   return std::optional<AppendResult>(std::move(result));
@@ -268,7 +279,7 @@ std::uint64_t RocksDbEventStore::Impl::write_group(const std::vector<GroupCommit
       continue;
     }
     envelope::CommandDigest committed_digest;
-    auto committed = load_command(req.command_id, &committed_digest);
+    auto committed = load_command(req.command_id, &committed_digest, /*as_leader=*/true);
     if (!committed.ok()) {
       w->result.emplace(committed.status());
       continue;
@@ -333,7 +344,6 @@ std::uint64_t RocksDbEventStore::Impl::write_group(const std::vector<GroupCommit
               rocksdb::Slice(reinterpret_cast<const char*>(req.command_id.bytes.data()), 16),
               envelope::encode_command(result, w->digest));
     w->result.emplace(std::move(result));
-    w->wrote = true;
     accepted.push_back(w);
   }
   if (accepted.empty()) return 0;
@@ -344,10 +354,7 @@ std::uint64_t RocksDbEventStore::Impl::write_group(const std::vector<GroupCommit
   group_commits.fetch_add(1, std::memory_order_relaxed);
   if (!s.ok()) {
     Status failed = from_rocksdb(s, "writing " + std::to_string(accepted.size()) + " append(s)");
-    for (auto* a : accepted) {
-      a->result.emplace(failed);
-      a->wrote = false;
-    }
+    for (auto* a : accepted) a->result.emplace(failed);
     return 0;
   }
   next_position = position;
@@ -418,14 +425,6 @@ Status RocksDbEventStore::Impl::make_durable(std::uint64_t position) {
 
 void RocksDbEventStore::Impl::settle_group(const std::vector<GroupCommitQueue::Writer*>& group,
                                            std::uint64_t last_written) {
-  if (last_written > 0 && options.durability == Durability::kSync) {
-    if (auto s = make_durable(last_written); !s.ok()) {
-      for (auto* writer : group) {
-        auto* w = static_cast<PendingAppend*>(writer);
-        if (w->wrote) w->result.emplace(s);
-      }
-    }
-  }
   for (auto* writer : group) {
     auto* w = static_cast<PendingAppend*>(writer);
     if (w->same_command_as == nullptr) continue;
@@ -440,19 +439,34 @@ void RocksDbEventStore::Impl::settle_group(const std::vector<GroupCommitQueue::W
       w->result.emplace(std::move(copy));
     }
   }
+  // Nothing is acknowledged before it is durable: neither this group's appends nor
+  // a re-submission answered with a twin's result that is still being synced.
+  std::uint64_t needed = last_written;
+  for (auto* writer : group) {
+    auto* w = static_cast<PendingAppend*>(writer);
+    if (w->result->ok()) needed = std::max(needed, w->result->value().last_position);
+  }
+  if (needed > 0 && options.durability == Durability::kSync) {
+    if (auto s = make_durable(needed); !s.ok()) {
+      for (auto* writer : group) {
+        auto* w = static_cast<PendingAppend*>(writer);
+        if (w->result->ok()) w->result.emplace(s);
+      }
+    }
+  }
   GroupCommitQueue::release(group);
 }
 
 Status RocksDbEventStore::Impl::read_log_range(
     std::uint64_t from, std::size_t max, const std::function<Status(std::uint64_t, std::string_view)>& visit,
-    bool lock) {
+    bool lock, std::uint64_t through) {
   std::shared_lock alive(lifetime, std::defer_lock);
   if (lock) {
     alive.lock();
     if (auto s = check_open(); !s.ok()) return s;
   }
   from = std::max<std::uint64_t>(from, 1);
-  const std::uint64_t last = committed_position.load(std::memory_order_acquire);
+  const std::uint64_t last = through != 0 ? through : committed_position.load(std::memory_order_acquire);
   if (from > last || max == 0) return Status::ok_status();
   const std::uint64_t end = from + std::min<std::uint64_t>(max, last - from + 1);  // exclusive
   std::string lower = layout::log_key(from), upper = layout::log_key(end);
@@ -725,7 +739,7 @@ Status RocksDbEventStore::scan_all(std::uint64_t from_position, std::size_t max_
 Result<std::optional<AppendResult>> RocksDbEventStore::find_command(const CommandId& command_id) {
   std::shared_lock alive(impl_->lifetime);
   if (auto s = impl_->check_open(); !s.ok()) return s;
-  return impl_->load_command(command_id, nullptr);
+  return impl_->load_command(command_id, nullptr, /*as_leader=*/false);
 }
 
 Result<std::optional<std::uint64_t>> RocksDbEventStore::stream_head(std::string_view stream) {
