@@ -1,4 +1,4 @@
-// Encoding and verification of the store's records (envelope.fbs, command_record.fbs).
+// Encoding and verification of the store's records: envelopes (envelope.fbs) and command records.
 // Internal to the eventstore module.
 #pragma once
 

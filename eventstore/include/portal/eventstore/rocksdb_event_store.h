@@ -59,7 +59,8 @@ class RocksDbEventStore final : public EventStore {
   Status scan_all(std::uint64_t from_position, std::size_t max_count,
                   const std::function<bool(const RecordView&)>& visit);
 
-  // Number of group commits (one WriteBatch, one sync each) since open.
+  // Number of group commits (one WriteBatch each; in sync durability one sync
+  // covers one or more of them) since open.
   std::uint64_t group_commits() const;
 
   // The RocksDB instance, for modules that keep their own column families next to
