@@ -19,17 +19,21 @@ constexpr std::size_t kMaxEmail = 256;
 constexpr std::size_t kMaxInviteEmails = 20;
 
 std::optional<Error> check_name(std::string_view field, std::string_view value, bool required = true) {
-  if (required && value.empty()) return Error::validation(std::string(field), "The " + std::string(field) + " field is required.");
+  if (required && value.empty())
+    return Error::validation(std::string(field), "The " + std::string(field) + " field is required.");
   if (value.size() > kMaxName) {
-    return Error::validation(std::string(field), "The field " + std::string(field) + " must be a string with a maximum length of 50.");
+    return Error::validation(std::string(field), "The field " + std::string(field) +
+                                                     " must be a string with a maximum length of 50.");
   }
   return std::nullopt;
 }
 
 std::optional<Error> check_email(std::string_view field, std::string_view value) {
-  if (value.empty()) return Error::validation(std::string(field), "The " + std::string(field) + " field is required.");
+  if (value.empty())
+    return Error::validation(std::string(field), "The " + std::string(field) + " field is required.");
   if (!is_valid_email(value)) {
-    return Error::validation(std::string(field), "The " + std::string(field) + " field is not a supported e-mail address format.");
+    return Error::validation(
+        std::string(field), "The " + std::string(field) + " field is not a supported e-mail address format.");
   }
   return std::nullopt;
 }
@@ -37,9 +41,11 @@ std::optional<Error> check_email(std::string_view field, std::string_view value)
 std::optional<Error> check_seat_minimums(const std::vector<SeatMinimum>& minimums) {
   std::set<PlanType> seen;
   for (const auto& m : minimums) {
-    if (!plan_type_from(static_cast<int>(m.plan))) return Error::validation("seatMinimums", "Unknown plan type.");
+    if (!plan_type_from(static_cast<int>(m.plan)))
+      return Error::validation("seatMinimums", "Unknown plan type.");
     if (m.seat_minimum < 0) return Error::validation("seatMinimums", "Seat minimums cannot be negative.");
-    if (!seen.insert(m.plan).second) return Error::validation("seatMinimums", "A plan appears more than once.");
+    if (!seen.insert(m.plan).second)
+      return Error::validation("seatMinimums", "A plan appears more than once.");
   }
   return std::nullopt;
 }
@@ -91,7 +97,8 @@ Error refuse(const Actor& actor, const ProviderAccess& a) {
   return Error::not_found();
 }
 
-Expected<ProviderAccess> require_provider_user(StateReader& states, const ProviderId& id, const Actor& actor) {
+Expected<ProviderAccess> require_provider_user(StateReader& states, const ProviderId& id,
+                                               const Actor& actor) {
   auto a = access(states, id, actor);
   if (!a.ok()) return a;
   if (a->member == nullptr) return refuse(actor, a.value());
@@ -129,7 +136,9 @@ class Builder {
     d_.acting_as = acting_as;
     d_.via_provider = via;
   }
-  static Builder as_member(const ProviderAccess& a) { return Builder(ActingAs::kProviderUser, a.provider->id); }
+  static Builder as_member(const ProviderAccess& a) {
+    return Builder(ActingAs::kProviderUser, a.provider->id);
+  }
 
   template <class Event>
   Builder& emit(std::string stream, Event&& event) {
@@ -150,7 +159,8 @@ Expected<Decision> run(const RegisterUser& c, const Actor& actor, StateReader& s
   if (c.user_id.is_nil()) return Error::validation("userId", "The userId field is required.");
   if (auto e = check_email("email", c.email)) return *e;
   if (auto e = check_name("name", c.name)) return *e;
-  if (const auto* u = states.user(c.user_id); u != nullptr && u->exists) return Error::failed_precondition(msg::kUserExists);
+  if (const auto* u = states.user(c.user_id); u != nullptr && u->exists)
+    return Error::failed_precondition(msg::kUserExists);
   if (const auto* r = states.email(lower(c.email)); r != nullptr && r->exists) {
     return Error::failed_precondition(msg::kEmailTaken);
   }
@@ -169,9 +179,11 @@ Expected<Decision> run(const RegisterUser& c, const Actor& actor, StateReader& s
 
 // --- provider lifecycle -----------------------------------------------------------------
 
-Expected<Decision> run(const InviteProvider& c, const Actor& actor, StateReader& states, const Environment& env) {
+Expected<Decision> run(const InviteProvider& c, const Actor& actor, StateReader& states,
+                       const Environment& env) {
   if (!actor.staff) return Error::permission_denied();
-  if (!provider_type_from(static_cast<int>(c.type))) return Error::validation("type", "Unknown provider type.");
+  if (!provider_type_from(static_cast<int>(c.type)))
+    return Error::validation("type", "Unknown provider type.");
   if (auto e = check_seat_minimums(c.seat_minimums)) return *e;
   fb::ProviderInvitedT invited;
   invited.provider_id = env.new_id();
@@ -201,12 +213,14 @@ Expected<Decision> run(const InviteProvider& c, const Actor& actor, StateReader&
   return b.done();
 }
 
-Expected<Decision> run(const SetupProvider& c, const Actor& actor, StateReader& states, const Environment& env) {
+Expected<Decision> run(const SetupProvider& c, const Actor& actor, StateReader& states,
+                       const Environment& env) {
   auto a = access(states, c.provider_id, actor);
   if (!a.ok()) return a.error();
   const ProviderState& p = *a->provider;
   // Only the invited owner (the provider's first admin) sets it up.
-  if (a->member == nullptr || p.users.empty() || a->member->id != p.users.front().id) return refuse(actor, a.value());
+  if (a->member == nullptr || p.users.empty() || a->member->id != p.users.front().id)
+    return refuse(actor, a.value());
   if (p.status != ProviderStatus::kPending) return Error::failed_precondition(msg::kProviderAlreadySetup);
   if (!token_matches(p.setup_token_sha256, c.token)) return Error::validation("token", msg::kInvalidToken);
   if (env.now > p.setup_token_expires_at) return Error::validation("token", msg::kTokenExpired);
@@ -244,7 +258,8 @@ Expected<Decision> set_enabled(const ProviderId& id, bool enable, const Actor& a
   Builder b(ActingAs::kStaff, std::nullopt);
   if (a->provider->enabled == enable) return b.done();  // already so: nothing to record
   b.emit(provider_stream(id), ProviderEvent{});
-  for (const auto& client : a->provider->clients) b.emit(organization_stream(client.organization_id), OrganizationEvent{});
+  for (const auto& client : a->provider->clients)
+    b.emit(organization_stream(client.organization_id), OrganizationEvent{});
   return b.done();
 }
 
@@ -252,11 +267,13 @@ Expected<Decision> run(const EnableProvider& c, const Actor& actor, StateReader&
   return set_enabled<fb::ProviderEnabledT, fb::OrganizationEnabledT>(c.provider_id, true, actor, states);
 }
 
-Expected<Decision> run(const DisableProvider& c, const Actor& actor, StateReader& states, const Environment&) {
+Expected<Decision> run(const DisableProvider& c, const Actor& actor, StateReader& states,
+                       const Environment&) {
   return set_enabled<fb::ProviderDisabledT, fb::OrganizationDisabledT>(c.provider_id, false, actor, states);
 }
 
-Expected<Decision> run(const SetProviderPlan& c, const Actor& actor, StateReader& states, const Environment&) {
+Expected<Decision> run(const SetProviderPlan& c, const Actor& actor, StateReader& states,
+                       const Environment&) {
   auto a = require_staff(states, c.provider_id, actor);
   if (!a.ok()) return a.error();
   if (auto e = check_seat_minimums(c.seat_minimums)) return *e;
@@ -266,14 +283,15 @@ Expected<Decision> run(const SetProviderPlan& c, const Actor& actor, StateReader
 }
 
 Expected<Decision> run(const DeleteProvider& c, const Actor& actor, StateReader& states, const Environment&) {
-  Expected<ProviderAccess> a = actor.staff ? access(states, c.provider_id, actor)
-                                           : require_admin(states, c.provider_id, actor);
+  Expected<ProviderAccess> a =
+      actor.staff ? access(states, c.provider_id, actor) : require_admin(states, c.provider_id, actor);
   if (!a.ok()) return a.error();
   // A Pending provider goes at once; any other must have unlinked its clients.
   if (a->provider->status != ProviderStatus::kPending && !a->provider->clients.empty()) {
     return Error::failed_precondition(msg::kUnlinkClientsFirst);
   }
-  Builder b = actor.staff && a->member == nullptr ? Builder(ActingAs::kStaff, std::nullopt) : Builder::as_member(a.value());
+  Builder b = actor.staff && a->member == nullptr ? Builder(ActingAs::kStaff, std::nullopt)
+                                                  : Builder::as_member(a.value());
   return b.emit(provider_stream(c.provider_id), fb::ProviderDeletedT{}).done();
 }
 
@@ -283,7 +301,8 @@ Expected<Decision> run(const InviteProviderUsers& c, const Actor& actor, StateRe
                        const Environment& env) {
   auto a = require_admin(states, c.provider_id, actor);
   if (!a.ok()) return a.error();
-  if (!provider_user_type_from(static_cast<int>(c.type))) return Error::validation("type", "Unknown provider user type.");
+  if (!provider_user_type_from(static_cast<int>(c.type)))
+    return Error::validation("type", "Unknown provider user type.");
   if (c.emails.empty() || c.emails.size() > kMaxInviteEmails) {
     return Error::validation("emails", "You can invite between 1 and 20 users at a time.");
   }
@@ -321,7 +340,8 @@ Expected<Decision> run(const ReinviteProviderUser& c, const Actor& actor, StateR
   if (!a.ok()) return a.error();
   const ProviderUser* u = a->provider->user(c.provider_user_id);
   if (u == nullptr) return Error::not_found();
-  if (u->status != ProviderUserStatus::kInvited) return Error::failed_precondition(msg::kOnlyInvitedCanBeReinvited);
+  if (u->status != ProviderUserStatus::kInvited)
+    return Error::failed_precondition(msg::kOnlyInvitedCanBeReinvited);
   std::string token = env.new_token();
   fb::ProviderUserReinvitedT reinvited;
   reinvited.provider_user_id = u->id;
@@ -344,14 +364,18 @@ Expected<Decision> run(const AcceptProviderInvite& c, const Actor& actor, StateR
   if (!token_matches(u->token_sha256, c.token)) return Error::validation("token", msg::kInvalidToken);
   if (env.now > u->token_expires_at) return Error::validation("token", msg::kTokenExpired);
   if (lower(me->email) != u->email) return Error::failed_precondition(msg::kEmailMismatch);
-  if (a->provider->user_by_user_id(actor.user_id) != nullptr) return Error::failed_precondition(msg::kAlreadyAccepted);
+  if (a->provider->user_by_user_id(actor.user_id) != nullptr)
+    return Error::failed_precondition(msg::kAlreadyAccepted);
   fb::ProviderUserAcceptedT accepted;
   accepted.provider_user_id = u->id;
   accepted.user_id = actor.user_id;
-  return Builder(ActingAs::kDirect, std::nullopt).emit(provider_stream(c.provider_id), std::move(accepted)).done();
+  return Builder(ActingAs::kDirect, std::nullopt)
+      .emit(provider_stream(c.provider_id), std::move(accepted))
+      .done();
 }
 
-Expected<Decision> run(const ConfirmProviderUsers& c, const Actor& actor, StateReader& states, const Environment&) {
+Expected<Decision> run(const ConfirmProviderUsers& c, const Actor& actor, StateReader& states,
+                       const Environment&) {
   auto a = require_admin(states, c.provider_id, actor);
   if (!a.ok()) return a.error();
   if (c.keys.empty()) return Error::validation("keys", "The keys field is required.");
@@ -382,13 +406,15 @@ Expected<Decision> run(const UpdateProviderUserType& c, const Actor& actor, Stat
                        const Environment&) {
   auto a = require_admin(states, c.provider_id, actor);
   if (!a.ok()) return a.error();
-  if (!provider_user_type_from(static_cast<int>(c.type))) return Error::validation("type", "Unknown provider user type.");
+  if (!provider_user_type_from(static_cast<int>(c.type)))
+    return Error::validation("type", "Unknown provider user type.");
   const ProviderUser* u = a->provider->user(c.provider_user_id);
   if (u == nullptr) return Error::not_found();
   Builder b = Builder::as_member(a.value());
   if (u->type == c.type) return b.done();
   const bool demotes_last_admin = u->type == ProviderUserType::kProviderAdmin &&
-                                  u->status == ProviderUserStatus::kConfirmed && a->provider->confirmed_admins() <= 1;
+                                  u->status == ProviderUserStatus::kConfirmed &&
+                                  a->provider->confirmed_admins() <= 1;
   if (demotes_last_admin) return Error::failed_precondition(msg::kAtLeastOneAdmin);
   fb::ProviderUserUpdatedT updated;
   updated.provider_user_id = u->id;
@@ -396,7 +422,8 @@ Expected<Decision> run(const UpdateProviderUserType& c, const Actor& actor, Stat
   return b.emit(provider_stream(c.provider_id), std::move(updated)).done();
 }
 
-Expected<Decision> run(const RemoveProviderUsers& c, const Actor& actor, StateReader& states, const Environment&) {
+Expected<Decision> run(const RemoveProviderUsers& c, const Actor& actor, StateReader& states,
+                       const Environment&) {
   auto a = require_admin(states, c.provider_id, actor);
   if (!a.ok()) return a.error();
   if (c.provider_user_ids.empty()) return Error::validation("ids", "The ids field is required.");
@@ -415,7 +442,8 @@ Expected<Decision> run(const RemoveProviderUsers& c, const Actor& actor, StateRe
     b.decision().items.push_back(ItemResult{id, u != nullptr ? u->email : "", error});
     if (!error.empty()) continue;
     removing.insert(id);
-    if (u->type == ProviderUserType::kProviderAdmin && u->status == ProviderUserStatus::kConfirmed) --admins_left;
+    if (u->type == ProviderUserType::kProviderAdmin && u->status == ProviderUserStatus::kConfirmed)
+      --admins_left;
     fb::ProviderUserRemovedT removed;
     removed.provider_user_id = u->id;
     removed.user_id = u->user_id.value_or(Uuid{});
@@ -429,9 +457,11 @@ Expected<Decision> run(const RemoveProviderUsers& c, const Actor& actor, StateRe
 
 // --- organizations and clients ----------------------------------------------------------------
 
-Expected<Decision> run(const CreateOrganization& c, const Actor& actor, StateReader& states, const Environment& env) {
+Expected<Decision> run(const CreateOrganization& c, const Actor& actor, StateReader& states,
+                       const Environment& env) {
   const UserState* me = actor.user_id.is_nil() ? nullptr : states.user(actor.user_id);
-  if (me == nullptr || !me->exists) return Error::permission_denied("Only registered users can create organizations.");
+  if (me == nullptr || !me->exists)
+    return Error::permission_denied("Only registered users can create organizations.");
   if (auto e = check_name("name", c.name)) return *e;
   if (!plan_type_from(static_cast<int>(c.plan))) return Error::validation("planType", "Unknown plan type.");
   if (c.seats < 1) return Error::validation("seats", "Seats must be at least 1.");
@@ -460,7 +490,8 @@ Expected<Decision> add_new_client(const AddClientOrg& c, const ProviderAccess& a
     return Error::validation("planType", msg::kPlanNotAllowedForProvider);
   }
   if (c.seats < 1) return Error::validation("seats", "Seats must be at least 1.");
-  if (c.collection_name.empty()) return Error::validation("collectionName", "The collectionName field is required.");
+  if (c.collection_name.empty())
+    return Error::validation("collectionName", "The collectionName field is required.");
 
   Builder b = Builder::as_member(a);
   fb::OrganizationCreatedT org;
@@ -512,7 +543,8 @@ Expected<Decision> add_existing_client(const AddClientOrg& c, const Actor& actor
     return Error::permission_denied(msg::kMustBeOwnerToAdd);
   }
   if (org->provider_id) return Error::failed_precondition(msg::kAlreadyBelongsToProvider);
-  if (!plan_fits_provider(p.type, org->plan)) return Error::failed_precondition(msg::kPlanNotAllowedForProvider);
+  if (!plan_fits_provider(p.type, org->plan))
+    return Error::failed_precondition(msg::kPlanNotAllowedForProvider);
 
   fb::ProviderOrganizationAddedT link;
   link.provider_organization_id = env.new_id();
@@ -530,10 +562,12 @@ Expected<Decision> add_existing_client(const AddClientOrg& c, const Actor& actor
   return b.done();
 }
 
-Expected<Decision> run(const AddClientOrg& c, const Actor& actor, StateReader& states, const Environment& env) {
+Expected<Decision> run(const AddClientOrg& c, const Actor& actor, StateReader& states,
+                       const Environment& env) {
   auto a = require_admin(states, c.provider_id, actor);
   if (!a.ok()) return a.error();
-  if (a->provider->status == ProviderStatus::kPending) return Error::failed_precondition(msg::kProviderNotSetUp);
+  if (a->provider->status == ProviderStatus::kPending)
+    return Error::failed_precondition(msg::kProviderNotSetUp);
   if (c.existing_organization_id) return add_existing_client(c, actor, a.value(), states, env);
   return add_new_client(c, a.value(), env);
 }
@@ -544,7 +578,8 @@ struct ClientAccess {
   const OrganizationState* organization = nullptr;
 };
 
-Expected<ClientAccess> client_of(const ProviderAccess& a, const ProviderOrganizationId& id, StateReader& states) {
+Expected<ClientAccess> client_of(const ProviderAccess& a, const ProviderOrganizationId& id,
+                                 StateReader& states) {
   const ClientLink* link = a.provider->client(id);
   if (link == nullptr) return Error::not_found();
   const OrganizationState* org = states.organization(link->organization_id);
@@ -552,7 +587,8 @@ Expected<ClientAccess> client_of(const ProviderAccess& a, const ProviderOrganiza
   return ClientAccess{link, org};
 }
 
-Expected<Decision> run(const RemoveClientOrg& c, const Actor& actor, StateReader& states, const Environment&) {
+Expected<Decision> run(const RemoveClientOrg& c, const Actor& actor, StateReader& states,
+                       const Environment&) {
   auto a = require_admin(states, c.provider_id, actor);
   if (!a.ok()) return a.error();
   auto client = client_of(a.value(), c.provider_organization_id, states);
@@ -575,7 +611,8 @@ Expected<Decision> run(const RemoveClientOrg& c, const Actor& actor, StateReader
       .done();
 }
 
-Expected<Decision> run(const UpdateClientOrg& c, const Actor& actor, StateReader& states, const Environment&) {
+Expected<Decision> run(const UpdateClientOrg& c, const Actor& actor, StateReader& states,
+                       const Environment&) {
   auto a = require_provider_user(states, c.provider_id, actor);
   if (!a.ok()) return a.error();
   auto client = client_of(a.value(), c.provider_organization_id, states);
@@ -619,12 +656,273 @@ Expected<Decision> run(const OpenClientOrg& c, const Actor& actor, StateReader& 
       .done();
 }
 
+// --- organization members ---------------------------------------------------------------
+
+// The organization a command addresses and how the actor relates to it.
+struct OrgAccess {
+  const OrganizationState* org = nullptr;
+  const OrganizationMember* member = nullptr;  // the actor's own membership, any status
+  const ProviderState* provider = nullptr;     // the managing provider, when there is one
+  bool as_provider_user = false;               // a confirmed user of that provider
+
+  bool confirmed() const { return member != nullptr && member->status == OrganizationUserStatus::kConfirmed; }
+  // Owners, and provider users, who act as Owners of their clients.
+  bool owner_level() const {
+    return as_provider_user || (confirmed() && member->type == OrganizationUserType::kOwner);
+  }
+  bool manages_users() const {
+    if (owner_level()) return true;
+    if (!confirmed()) return false;
+    return member->type == OrganizationUserType::kAdmin ||
+           (member->type == OrganizationUserType::kCustom && member->permissions.manage_users);
+  }
+  Builder builder() const {
+    return as_provider_user ? Builder(ActingAs::kProviderUser, provider->id)
+                            : Builder(ActingAs::kDirect, std::nullopt);
+  }
+};
+
+Expected<OrgAccess> org_access(StateReader& states, const OrganizationId& id, const Actor& actor) {
+  OrgAccess a;
+  a.org = states.organization(id);
+  if (a.org == nullptr || !a.org->exists) return Error::not_found();
+  if (!actor.user_id.is_nil()) a.member = a.org->member_by_user_id(actor.user_id);
+  if (a.org->provider_id) {
+    // Read even when the actor is a member: the append then checks the provider's
+    // version, so rights granted through it can never be used after a removal.
+    a.provider = states.provider(*a.org->provider_id);
+    if (a.provider != nullptr && a.provider->exists && !a.provider->deleted && a.provider->enabled &&
+        !actor.user_id.is_nil()) {
+      const ProviderUser* pu = a.provider->user_by_user_id(actor.user_id);
+      a.as_provider_user = pu != nullptr && pu->status == ProviderUserStatus::kConfirmed;
+    }
+  }
+  if (a.member == nullptr && !a.as_provider_user) {
+    return actor.staff ? Error::permission_denied() : Error::not_found();
+  }
+  return a;
+}
+
+// Someone who may manage members, and the member a command targets.
+struct MemberTarget {
+  OrgAccess access;
+  const OrganizationMember* target = nullptr;
+};
+
+Expected<MemberTarget> managed_member(StateReader& states, const OrganizationId& org_id,
+                                      const OrganizationUserId& member_id, const Actor& actor) {
+  auto a = org_access(states, org_id, actor);
+  if (!a.ok()) return a.error();
+  if (!a->manages_users()) return Error::permission_denied();
+  const OrganizationMember* target = a->org->member(member_id);
+  if (target == nullptr) return Error::not_found();
+  return MemberTarget{a.value(), target};
+}
+
+bool is_self(const Actor& actor, const OrganizationMember& m) {
+  return m.user_id && *m.user_id == actor.user_id;
+}
+
+// An organization keeps at least one Confirmed Owner besides `leaving`; provider
+// users count as owners of a client their provider manages.
+bool owners_remain_without(const OrgAccess& a, const OrganizationMember& leaving) {
+  for (const auto& m : a.org->members) {
+    if (m.id != leaving.id && m.type == OrganizationUserType::kOwner &&
+        m.status == OrganizationUserStatus::kConfirmed) {
+      return true;
+    }
+  }
+  if (a.provider == nullptr || a.org->status != OrganizationStatus::kManaged) return false;
+  return std::any_of(a.provider->users.begin(), a.provider->users.end(),
+                     [](const ProviderUser& u) { return u.status == ProviderUserStatus::kConfirmed; });
+}
+
+bool is_confirmed_owner(const OrganizationMember& m) {
+  return m.type == OrganizationUserType::kOwner && m.status == OrganizationUserStatus::kConfirmed;
+}
+
+bool valid_member_type(OrganizationUserType t) {
+  return t == OrganizationUserType::kOwner || t == OrganizationUserType::kAdmin ||
+         t == OrganizationUserType::kUser || t == OrganizationUserType::kCustom;
+}
+
+// Provider-managed organizations are billed by seat: a full seat count is an error.
+bool seats_available(const OrganizationState& org, int more) {
+  return org.status != OrganizationStatus::kManaged || org.occupied_seats() + more <= org.seats;
+}
+
+Expected<Decision> run(const InviteMembers& c, const Actor& actor, StateReader& states,
+                       const Environment& env) {
+  auto a = org_access(states, c.organization_id, actor);
+  if (!a.ok()) return a.error();
+  if (!a->manages_users()) return Error::permission_denied();
+  if (!valid_member_type(c.type)) return Error::validation("type", "Unknown organization user type.");
+  if (c.type == OrganizationUserType::kOwner && !a->owner_level()) {
+    return Error::permission_denied(msg::kOnlyOwnersManageOwners);
+  }
+  if (c.emails.empty() || c.emails.size() > kMaxInviteEmails) {
+    return Error::validation("emails", "You can invite between 1 and 20 users at a time.");
+  }
+  for (const auto& email : c.emails) {
+    if (email.size() > kMaxEmail || !is_valid_email(email)) {
+      return Error::validation("emails", "'" + email.substr(0, 64) + "' is not a valid email address.");
+    }
+  }
+  // Per-item results follow the input order; members already there are skipped.
+  std::set<std::string> seen;
+  std::vector<std::pair<std::string, bool>> emails;  // lower-cased, and whether to invite
+  int inviting = 0;
+  for (const auto& raw : c.emails) {
+    std::string email = lower(raw);
+    const bool invite = a->org->member_by_email(email) == nullptr && seen.insert(email).second;
+    inviting += invite ? 1 : 0;
+    emails.emplace_back(std::move(email), invite);
+  }
+  if (!seats_available(*a->org, inviting)) return Error::failed_precondition(msg::kSeatLimitReached);
+  Builder b = a->builder();
+  for (auto& [email, invite] : emails) {
+    if (!invite) {
+      b.decision().items.push_back(ItemResult{Uuid{}, email, msg::kAlreadyInvited});
+      continue;
+    }
+    std::string token = env.new_token();
+    fb::OrganizationUserInvitedT invited;
+    invited.organization_user_id = env.new_id();
+    invited.email = email;
+    invited.type = static_cast<std::int8_t>(c.type);
+    invited.token_sha256 = token_hash(token);
+    invited.token_expires_at = env.now + kTokenLifetime;
+    invited.permissions = to_fb(c.permissions);
+    b.decision().items.push_back(ItemResult{invited.organization_user_id, email, ""});
+    b.decision().created_ids.push_back(invited.organization_user_id);
+    b.decision().tokens.push_back(std::move(token));
+    b.emit(organization_stream(c.organization_id), std::move(invited));
+  }
+  return b.done();
+}
+
+Expected<Decision> run(const AcceptMember& c, const Actor& actor, StateReader& states,
+                       const Environment& env) {
+  const UserState* me = actor.user_id.is_nil() ? nullptr : states.user(actor.user_id);
+  if (me == nullptr || !me->exists) return Error::not_found("User not found.");
+  const OrganizationState* org = states.organization(c.organization_id);
+  if (org == nullptr || !org->exists) return Error::not_found();
+  const OrganizationMember* m = org->member(c.organization_user_id);
+  if (m == nullptr) return Error::not_found();
+  if (m->status != OrganizationUserStatus::kInvited)
+    return Error::failed_precondition(msg::kInvitationAlreadyAccepted);
+  if (!token_matches(m->token_sha256, c.token)) return Error::validation("token", msg::kInvalidToken);
+  if (env.now > m->token_expires_at) return Error::validation("token", msg::kTokenExpired);
+  if (lower(me->email) != m->email) return Error::failed_precondition(msg::kEmailMismatch);
+  if (org->member_by_user_id(actor.user_id) != nullptr)
+    return Error::failed_precondition(msg::kAlreadyMember);
+  fb::OrganizationUserAcceptedT accepted;
+  accepted.organization_user_id = m->id;
+  accepted.user_id = actor.user_id;
+  return Builder(ActingAs::kDirect, std::nullopt)
+      .emit(organization_stream(c.organization_id), std::move(accepted))
+      .done();
+}
+
+Expected<Decision> run(const ConfirmMember& c, const Actor& actor, StateReader& states, const Environment&) {
+  auto t = managed_member(states, c.organization_id, c.organization_user_id, actor);
+  if (!t.ok()) return t.error();
+  const OrganizationMember& m = *t->target;
+  if (m.type == OrganizationUserType::kOwner && !t->access.owner_level()) {
+    return Error::permission_denied(msg::kOnlyOwnersManageOwners);
+  }
+  if (m.status != OrganizationUserStatus::kAccepted || !m.user_id)
+    return Error::failed_precondition(msg::kNotAccepted);
+  if (c.key.empty()) return Error::validation("key", "The key field is required.");
+  fb::OrganizationUserConfirmedT confirmed;
+  confirmed.organization_user_id = m.id;
+  confirmed.user_id = *m.user_id;
+  confirmed.key = c.key;
+  return t->access.builder().emit(organization_stream(c.organization_id), std::move(confirmed)).done();
+}
+
+Expected<Decision> run(const UpdateMember& c, const Actor& actor, StateReader& states, const Environment&) {
+  auto t = managed_member(states, c.organization_id, c.organization_user_id, actor);
+  if (!t.ok()) return t.error();
+  const OrganizationMember& m = *t->target;
+  if (!valid_member_type(c.type)) return Error::validation("type", "Unknown organization user type.");
+  if (is_self(actor, m)) return Error::failed_precondition(msg::kCannotChangeOwnType);
+  const bool touches_owner = m.type == OrganizationUserType::kOwner || c.type == OrganizationUserType::kOwner;
+  if (touches_owner && !t->access.owner_level())
+    return Error::permission_denied(msg::kOnlyOwnersManageOwners);
+  Builder b = t->access.builder();
+  if (m.type == c.type && m.permissions == c.permissions) return b.done();
+  if (is_confirmed_owner(m) && c.type != OrganizationUserType::kOwner &&
+      !owners_remain_without(t->access, m)) {
+    return Error::failed_precondition(msg::kNeedsOwnConfirmedOwner);
+  }
+  fb::OrganizationUserUpdatedT updated;
+  updated.organization_user_id = m.id;
+  updated.type = static_cast<std::int8_t>(c.type);
+  updated.permissions = to_fb(c.permissions);
+  return b.emit(organization_stream(c.organization_id), std::move(updated)).done();
+}
+
+// Remove and revoke share their refusals; only their own messages differ.
+Expected<MemberTarget> leaving_member(StateReader& states, const OrganizationId& org_id,
+                                      const OrganizationUserId& member_id, const Actor& actor,
+                                      const char* not_yourself) {
+  auto t = managed_member(states, org_id, member_id, actor);
+  if (!t.ok()) return t;
+  const OrganizationMember& m = *t->target;
+  if (is_self(actor, m)) return Error::failed_precondition(not_yourself);
+  if (m.type == OrganizationUserType::kOwner && !t->access.owner_level()) {
+    return Error::permission_denied(msg::kOnlyOwnersManageOwners);
+  }
+  if (is_confirmed_owner(m) && !owners_remain_without(t->access, m)) {
+    return Error::failed_precondition(msg::kNeedsOwnConfirmedOwner);
+  }
+  return t;
+}
+
+Expected<Decision> run(const RemoveMember& c, const Actor& actor, StateReader& states, const Environment&) {
+  auto t =
+      leaving_member(states, c.organization_id, c.organization_user_id, actor, msg::kCannotRemoveYourself);
+  if (!t.ok()) return t.error();
+  fb::OrganizationUserRemovedT removed;
+  removed.organization_user_id = t->target->id;
+  removed.user_id = t->target->user_id.value_or(Uuid{});
+  return t->access.builder().emit(organization_stream(c.organization_id), std::move(removed)).done();
+}
+
+Expected<Decision> run(const RevokeMember& c, const Actor& actor, StateReader& states, const Environment&) {
+  auto t =
+      leaving_member(states, c.organization_id, c.organization_user_id, actor, msg::kCannotRevokeYourself);
+  if (!t.ok()) return t.error();
+  if (t->target->status == OrganizationUserStatus::kRevoked)
+    return Error::failed_precondition(msg::kAlreadyRevoked);
+  fb::OrganizationUserRevokedT revoked;
+  revoked.organization_user_id = t->target->id;
+  return t->access.builder().emit(organization_stream(c.organization_id), std::move(revoked)).done();
+}
+
+Expected<Decision> run(const RestoreMember& c, const Actor& actor, StateReader& states, const Environment&) {
+  auto t = managed_member(states, c.organization_id, c.organization_user_id, actor);
+  if (!t.ok()) return t.error();
+  const OrganizationMember& m = *t->target;
+  if (m.type == OrganizationUserType::kOwner && !t->access.owner_level()) {
+    return Error::permission_denied(msg::kOnlyOwnersManageOwners);
+  }
+  if (m.status != OrganizationUserStatus::kRevoked) return Error::failed_precondition(msg::kAlreadyActive);
+  if (!seats_available(*t->access.org, 1)) return Error::failed_precondition(msg::kSeatLimitReached);
+  fb::OrganizationUserRestoredT restored;
+  restored.organization_user_id = m.id;
+  restored.status = static_cast<std::int8_t>(m.status_before_revoke);
+  return t->access.builder().emit(organization_stream(c.organization_id), std::move(restored)).done();
+}
+
 }  // namespace
 
 bool is_valid_email(std::string_view email) {
   if (email.size() > kMaxEmail) return false;
   auto at = email.find('@');
-  if (at == std::string_view::npos || at == 0 || email.find('@', at + 1) != std::string_view::npos) return false;
+  if (at == std::string_view::npos || at == 0 || email.find('@', at + 1) != std::string_view::npos)
+    return false;
   std::string_view domain = email.substr(at + 1);
   auto dot = domain.find('.');
   if (domain.empty() || dot == std::string_view::npos || dot == 0 || domain.back() == '.') return false;
@@ -633,7 +931,8 @@ bool is_valid_email(std::string_view email) {
   });
 }
 
-Expected<Decision> decide(const Command& command, const Actor& actor, StateReader& states, const Environment& env) {
+Expected<Decision> decide(const Command& command, const Actor& actor, StateReader& states,
+                          const Environment& env) {
   return std::visit([&](const auto& c) { return run(c, actor, states, env); }, command);
 }
 
@@ -649,11 +948,13 @@ RecordedActor recorded_actor(const Actor& actor, const Decision& decision) {
 
 const char* command_name(const Command& command) {
   static constexpr const char* kNames[] = {
-      "RegisterUser",         "InviteProvider",       "SetupProvider",          "UpdateProvider",
-      "EnableProvider",       "DisableProvider",      "SetProviderPlan",        "DeleteProvider",
-      "InviteProviderUsers",  "ReinviteProviderUser", "AcceptProviderInvite",   "ConfirmProviderUsers",
-      "UpdateProviderUserType", "RemoveProviderUsers", "CreateOrganization",    "AddClientOrg",
-      "RemoveClientOrg",      "UpdateClientOrg",      "OpenClientOrg"};
+      "RegisterUser",           "InviteProvider",       "SetupProvider",        "UpdateProvider",
+      "EnableProvider",         "DisableProvider",      "SetProviderPlan",      "DeleteProvider",
+      "InviteProviderUsers",    "ReinviteProviderUser", "AcceptProviderInvite", "ConfirmProviderUsers",
+      "UpdateProviderUserType", "RemoveProviderUsers",  "CreateOrganization",   "AddClientOrg",
+      "RemoveClientOrg",        "UpdateClientOrg",      "OpenClientOrg",        "InviteMembers",
+      "AcceptMember",           "ConfirmMember",        "UpdateMember",         "RemoveMember",
+      "RevokeMember",           "RestoreMember"};
   static_assert(std::size(kNames) == std::variant_size_v<Command>);
   return kNames[command.index()];
 }

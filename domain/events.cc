@@ -40,6 +40,11 @@ std::uint32_t event_code(T type) {
     case T::OrganizationVaultAccessed: return 1603;
     case T::OrganizationUserInvited: return 1500;
     case T::CollectionCreated: return 1300;
+    case T::OrganizationUserConfirmed: return 1501;
+    case T::OrganizationUserUpdated: return 1502;
+    case T::OrganizationUserRemoved: return 1503;
+    case T::OrganizationUserRevoked: return 1511;
+    case T::OrganizationUserRestored: return 1512;
     default: return 0;
   }
 }

@@ -11,7 +11,7 @@ namespace {
 
 // Bumped whenever a state gains a field or a field changes meaning: snapshots of
 // another format are refused and the stream replayed.
-constexpr std::uint16_t kFormat = 1;
+constexpr std::uint16_t kFormat = 2;
 
 using Builder = flatbuffers::FlatBufferBuilder;
 
@@ -143,7 +143,10 @@ std::string encode_snapshot(const OrganizationState& s) {
   members.reserve(s.members.size());
   for (const OrganizationMember& m : s.members) {
     const auto email = fbb.CreateString(m.email);
+    const auto token = fbb.CreateVector(m.token_sha256);
+    const auto key = fbb.CreateString(m.key);
     const fb::Uuid id = flatbuffers::Pack(m.id);
+    const fb::Permissions permissions = to_fb(m.permissions);
     std::optional<fb::Uuid> user_id;
     if (m.user_id) user_id = flatbuffers::Pack(*m.user_id);
     fb::OrganizationMemberSnapshotBuilder b(fbb);
@@ -152,6 +155,11 @@ std::string encode_snapshot(const OrganizationState& s) {
     b.add_email(email);
     b.add_type(static_cast<std::int8_t>(m.type));
     b.add_status(static_cast<std::int8_t>(m.status));
+    b.add_permissions(&permissions);
+    b.add_token_sha256(token);
+    b.add_token_expires_at(m.token_expires_at);
+    b.add_key(key);
+    b.add_status_before_revoke(static_cast<std::int8_t>(m.status_before_revoke));
     members.push_back(b.Finish());
   }
   std::vector<flatbuffers::Offset<fb::CollectionSnapshot>> collections;
@@ -265,6 +273,11 @@ Expected<OrganizationState> decode_organization_snapshot(std::string_view bytes)
       out.email = str(m->email());
       out.type = static_cast<OrganizationUserType>(m->type());
       out.status = static_cast<OrganizationUserStatus>(m->status());
+      if (m->permissions() != nullptr) out.permissions = from_fb(*m->permissions());
+      out.token_sha256 = bytes_of(m->token_sha256());
+      out.token_expires_at = m->token_expires_at();
+      out.key = str(m->key());
+      out.status_before_revoke = static_cast<OrganizationUserStatus>(m->status_before_revoke());
     }
   }
   if (const auto* collections = o.collections()) {

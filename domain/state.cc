@@ -54,8 +54,27 @@ const OrganizationMember* OrganizationState::member_by_user_id(const UserId& use
 }
 bool OrganizationState::is_confirmed_owner(const UserId& user_id) const {
   const auto* m = member_by_user_id(user_id);
-  return m != nullptr && m->type == OrganizationUserType::kOwner && m->status == OrganizationUserStatus::kConfirmed;
+  return m != nullptr && m->type == OrganizationUserType::kOwner &&
+         m->status == OrganizationUserStatus::kConfirmed;
 }
+const OrganizationMember* OrganizationState::member(const OrganizationUserId& id) const {
+  return find_in(members, [&](const OrganizationMember& m) { return m.id == id; });
+}
+const OrganizationMember* OrganizationState::member_by_email(std::string_view lower_email) const {
+  return find_in(members, [&](const OrganizationMember& m) { return m.email == lower_email; });
+}
+
+fb::Permissions to_fb(const Permissions& p) {
+  return fb::Permissions(p.manage_users, p.manage_groups, p.manage_policies, p.create_new_collections,
+                         p.edit_any_collection, p.delete_any_collection, p.access_event_logs);
+}
+
+Permissions from_fb(const fb::Permissions& p) {
+  return Permissions{p.manage_users(),           p.manage_groups(),       p.manage_policies(),
+                     p.create_new_collections(), p.edit_any_collection(), p.delete_any_collection(),
+                     p.access_event_logs()};
+}
+
 int OrganizationState::confirmed_owners() const {
   return static_cast<int>(std::count_if(members.begin(), members.end(), [](const OrganizationMember& m) {
     return m.type == OrganizationUserType::kOwner && m.status == OrganizationUserStatus::kConfirmed;
@@ -102,8 +121,14 @@ void evolve(ProviderState& s, const EventPayload& e, Timestamp at) {
       s.seat_minimums = seat_map(p.seat_minimums);
       s.creation_date = at;
       if (!p.owner_provider_user_id.is_nil()) {
-        s.users.push_back(ProviderUser{p.owner_provider_user_id, p.owner_user_id, p.owner_email,
-                                       ProviderUserType::kProviderAdmin, ProviderUserStatus::kConfirmed, {}, 0, {}});
+        s.users.push_back(ProviderUser{p.owner_provider_user_id,
+                                       p.owner_user_id,
+                                       p.owner_email,
+                                       ProviderUserType::kProviderAdmin,
+                                       ProviderUserStatus::kConfirmed,
+                                       {},
+                                       0,
+                                       {}});
       }
       break;
     }
@@ -130,8 +155,14 @@ void evolve(ProviderState& s, const EventPayload& e, Timestamp at) {
     case T::ProviderDeleted: s.deleted = true; break;
     case T::ProviderUserInvited: {
       const auto& p = *e.AsProviderUserInvited();
-      s.users.push_back(ProviderUser{p.provider_user_id, std::nullopt, p.email, static_cast<ProviderUserType>(p.type),
-                                     ProviderUserStatus::kInvited, p.token_sha256, p.token_expires_at, {}});
+      s.users.push_back(ProviderUser{p.provider_user_id,
+                                     std::nullopt,
+                                     p.email,
+                                     static_cast<ProviderUserType>(p.type),
+                                     ProviderUserStatus::kInvited,
+                                     p.token_sha256,
+                                     p.token_expires_at,
+                                     {}});
       break;
     }
     case T::ProviderUserReinvited: {
@@ -171,14 +202,14 @@ void evolve(ProviderState& s, const EventPayload& e, Timestamp at) {
     }
     case T::ProviderOrganizationCreated: {
       const auto& p = *e.AsProviderOrganizationCreated();
-      s.clients.push_back(
-          ClientLink{p.provider_organization_id, p.organization_id, p.name, static_cast<PlanType>(p.plan), p.seats, at});
+      s.clients.push_back(ClientLink{p.provider_organization_id, p.organization_id, p.name,
+                                     static_cast<PlanType>(p.plan), p.seats, at});
       break;
     }
     case T::ProviderOrganizationAdded: {
       const auto& p = *e.AsProviderOrganizationAdded();
-      s.clients.push_back(
-          ClientLink{p.provider_organization_id, p.organization_id, p.name, static_cast<PlanType>(p.plan), p.seats, at});
+      s.clients.push_back(ClientLink{p.provider_organization_id, p.organization_id, p.name,
+                                     static_cast<PlanType>(p.plan), p.seats, at});
       break;
     }
     case T::ProviderOrganizationRemoved: {
@@ -199,6 +230,9 @@ void evolve(ProviderState& s, const EventPayload& e, Timestamp at) {
 }
 
 void evolve(OrganizationState& s, const EventPayload& e, Timestamp at) {
+  auto member = [&](const OrganizationUserId& id) {
+    return find_in(s.members, [&](const OrganizationMember& m) { return m.id == id; });
+  };
   switch (e.type) {
     case T::OrganizationCreated: {
       const auto& p = *e.AsOrganizationCreated();
@@ -213,8 +247,13 @@ void evolve(OrganizationState& s, const EventPayload& e, Timestamp at) {
       if (!p.provider_organization_id.is_nil()) s.provider_organization_id = p.provider_organization_id;
       s.creation_date = at;
       if (!p.owner_user_id.is_nil()) {
-        s.members.push_back(OrganizationMember{p.owner_organization_user_id, p.owner_user_id, lower(p.owner_email),
-                                               OrganizationUserType::kOwner, OrganizationUserStatus::kConfirmed});
+        OrganizationMember owner;
+        owner.id = p.owner_organization_user_id;
+        owner.user_id = p.owner_user_id;
+        owner.email = lower(p.owner_email);
+        owner.type = OrganizationUserType::kOwner;
+        owner.status = OrganizationUserStatus::kConfirmed;
+        s.members.push_back(std::move(owner));
       }
       break;
     }
@@ -243,8 +282,57 @@ void evolve(OrganizationState& s, const EventPayload& e, Timestamp at) {
     case T::OrganizationDisabled: s.enabled = false; break;
     case T::OrganizationUserInvited: {
       const auto& p = *e.AsOrganizationUserInvited();
-      s.members.push_back(OrganizationMember{p.organization_user_id, std::nullopt, p.email,
-                                             static_cast<OrganizationUserType>(p.type), OrganizationUserStatus::kInvited});
+      OrganizationMember m;
+      m.id = p.organization_user_id;
+      m.email = p.email;
+      m.type = static_cast<OrganizationUserType>(p.type);
+      m.status = OrganizationUserStatus::kInvited;
+      m.permissions = from_fb(p.permissions);
+      m.token_sha256 = p.token_sha256;
+      m.token_expires_at = p.token_expires_at;
+      s.members.push_back(std::move(m));
+      break;
+    }
+    case T::OrganizationUserAccepted: {
+      const auto& p = *e.AsOrganizationUserAccepted();
+      if (auto* m = member(p.organization_user_id)) {
+        m->user_id = p.user_id;
+        m->status = OrganizationUserStatus::kAccepted;
+        m->token_sha256.clear();  // single use
+      }
+      break;
+    }
+    case T::OrganizationUserConfirmed: {
+      const auto& p = *e.AsOrganizationUserConfirmed();
+      if (auto* m = member(p.organization_user_id)) {
+        m->status = OrganizationUserStatus::kConfirmed;
+        m->key = p.key;
+      }
+      break;
+    }
+    case T::OrganizationUserUpdated: {
+      const auto& p = *e.AsOrganizationUserUpdated();
+      if (auto* m = member(p.organization_user_id)) {
+        m->type = static_cast<OrganizationUserType>(p.type);
+        m->permissions = from_fb(p.permissions);
+      }
+      break;
+    }
+    case T::OrganizationUserRemoved: {
+      const auto id = e.AsOrganizationUserRemoved()->organization_user_id;
+      std::erase_if(s.members, [&](const OrganizationMember& m) { return m.id == id; });
+      break;
+    }
+    case T::OrganizationUserRevoked: {
+      if (auto* m = member(e.AsOrganizationUserRevoked()->organization_user_id)) {
+        m->status_before_revoke = m->status;
+        m->status = OrganizationUserStatus::kRevoked;
+      }
+      break;
+    }
+    case T::OrganizationUserRestored: {
+      const auto& p = *e.AsOrganizationUserRestored();
+      if (auto* m = member(p.organization_user_id)) m->status = static_cast<OrganizationUserStatus>(p.status);
       break;
     }
     case T::CollectionCreated: {

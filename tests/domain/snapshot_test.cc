@@ -68,8 +68,10 @@ void expect_same(const OrganizationState& a, const OrganizationState& b) {
   for (std::size_t i = 0; i < a.members.size(); ++i) {
     const OrganizationMember& x = a.members[i];
     const OrganizationMember& y = b.members[i];
-    EXPECT_EQ(std::tie(x.id, x.user_id, x.email, x.type, x.status),
-              std::tie(y.id, y.user_id, y.email, y.type, y.status))
+    EXPECT_EQ(std::tie(x.id, x.user_id, x.email, x.type, x.status, x.permissions, x.token_sha256,
+                       x.token_expires_at, x.key, x.status_before_revoke),
+              std::tie(y.id, y.user_id, y.email, y.type, y.status, y.permissions, y.token_sha256,
+                       y.token_expires_at, y.key, y.status_before_revoke))
         << "member " << i;
   }
   ASSERT_EQ(a.collections.size(), b.collections.size());
@@ -116,10 +118,25 @@ OrganizationState full_organization() {
   s.enabled = false;
   s.provider_id = id_of(1);
   s.provider_organization_id = id_of(30);
-  s.members.push_back({id_of(60), id_of(61), "owner@client.example", OrganizationUserType::kOwner,
-                       OrganizationUserStatus::kConfirmed});
-  s.members.push_back({id_of(70), std::nullopt, "revoked@client.example", OrganizationUserType::kCustom,
-                       OrganizationUserStatus::kRevoked});
+  OrganizationMember owner;
+  owner.id = id_of(60);
+  owner.user_id = id_of(61);
+  owner.email = "owner@client.example";
+  owner.type = OrganizationUserType::kOwner;
+  owner.status = OrganizationUserStatus::kConfirmed;
+  owner.key = "4.ownerkey";
+  s.members.push_back(owner);
+  OrganizationMember revoked;
+  revoked.id = id_of(70);
+  revoked.email = "revoked@client.example";
+  revoked.type = OrganizationUserType::kCustom;
+  revoked.status = OrganizationUserStatus::kRevoked;
+  revoked.status_before_revoke = OrganizationUserStatus::kInvited;
+  revoked.permissions.manage_users = true;
+  revoked.permissions.access_event_logs = true;
+  revoked.token_sha256 = {1, 2, 3};
+  revoked.token_expires_at = 987;
+  s.members.push_back(revoked);
   s.collections.push_back({id_of(80), "Default"});
   s.collections.push_back({id_of(90), "2.enc|name|bytes"});
   s.creation_date = 1234;

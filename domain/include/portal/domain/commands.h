@@ -125,11 +125,58 @@ struct OpenClientOrg {
   ProviderOrganizationId provider_organization_id;
 };
 
-using Command =
-    std::variant<RegisterUser, InviteProvider, SetupProvider, UpdateProvider, EnableProvider, DisableProvider,
-                 SetProviderPlan, DeleteProvider, InviteProviderUsers, ReinviteProviderUser, AcceptProviderInvite,
-                 ConfirmProviderUsers, UpdateProviderUserType, RemoveProviderUsers, CreateOrganization, AddClientOrg,
-                 RemoveClientOrg, UpdateClientOrg, OpenClientOrg>;
+// Organization members (the client's admin console)
+struct Permissions {  // what a Custom member may do
+  bool manage_users = false;
+  bool manage_groups = false;
+  bool manage_policies = false;
+  bool create_new_collections = false;
+  bool edit_any_collection = false;
+  bool delete_any_collection = false;
+  bool access_event_logs = false;
+  friend bool operator==(const Permissions&, const Permissions&) = default;
+};
+struct InviteMembers {
+  OrganizationId organization_id;
+  std::vector<std::string> emails;
+  OrganizationUserType type = OrganizationUserType::kUser;
+  Permissions permissions;
+};
+struct AcceptMember {
+  OrganizationId organization_id;
+  OrganizationUserId organization_user_id;
+  std::string token;
+};
+struct ConfirmMember {
+  OrganizationId organization_id;
+  OrganizationUserId organization_user_id;
+  std::string key;
+};
+struct UpdateMember {
+  OrganizationId organization_id;
+  OrganizationUserId organization_user_id;
+  OrganizationUserType type = OrganizationUserType::kUser;
+  Permissions permissions;
+};
+struct RemoveMember {
+  OrganizationId organization_id;
+  OrganizationUserId organization_user_id;
+};
+struct RevokeMember {
+  OrganizationId organization_id;
+  OrganizationUserId organization_user_id;
+};
+struct RestoreMember {
+  OrganizationId organization_id;
+  OrganizationUserId organization_user_id;
+};
+
+using Command = std::variant<RegisterUser, InviteProvider, SetupProvider, UpdateProvider, EnableProvider,
+                             DisableProvider, SetProviderPlan, DeleteProvider, InviteProviderUsers,
+                             ReinviteProviderUser, AcceptProviderInvite, ConfirmProviderUsers,
+                             UpdateProviderUserType, RemoveProviderUsers, CreateOrganization, AddClientOrg,
+                             RemoveClientOrg, UpdateClientOrg, OpenClientOrg, InviteMembers, AcceptMember,
+                             ConfirmMember, UpdateMember, RemoveMember, RevokeMember, RestoreMember>;
 
 // "InviteProvider", ... for logs and metrics.
 const char* command_name(const Command& command);

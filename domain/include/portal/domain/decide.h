@@ -95,6 +95,19 @@ struct Decision {
 //   RemoveClientOrg         admin
 //   UpdateClientOrg         provider user
 //   OpenClientOrg           provider user
+//   InviteMembers, ConfirmMember, UpdateMember, RemoveMember, RevokeMember,
+//   RestoreMember           a member manager of the organization: a Confirmed Owner,
+//                           Admin or Custom member with manage_users, or a provider user
+//                           of its provider (who acts as an Owner); only Owners and
+//                           provider users manage Owners. Others who are members (any
+//                           status) get kPermissionDenied; everyone else kNotFound.
+//   AcceptMember            the invitee: a registered user whose email is the invite's, with the token
+//
+// Organization rules: a provider-managed organization refuses invitations and
+// restores beyond its seats (msg::kSeatLimitReached); an organization keeps at
+// least one Confirmed Owner, where a managed organization's confirmed provider
+// users count as owners (msg::kNeedsOwnConfirmedOwner); nobody removes, revokes or
+// changes the type of their own membership.
 //
 // created_ids, in order: RegisterUser [user]; InviteProvider [provider, owner's
 // provider user (Msp, BusinessUnit)]; InviteProviderUsers [one provider user per
@@ -102,8 +115,10 @@ struct Decision {
 // new [organization, provider organization, owner's organization user,
 // collection], existing [provider organization]. tokens: InviteProvider [setup
 // token]; InviteProviderUsers [one per invited email]; ReinviteProviderUser [the
-// new token]; AddClientOrg new [the owner's invite token].
-Expected<Decision> decide(const Command& command, const Actor& actor, StateReader& states, const Environment& env);
+// new token]; AddClientOrg new [the owner's invite token]. InviteMembers: created_ids
+// and tokens one per invited email, in input order.
+Expected<Decision> decide(const Command& command, const Actor& actor, StateReader& states,
+                          const Environment& env);
 
 // The recorded actor for a decision's events.
 RecordedActor recorded_actor(const Actor& actor, const Decision& decision);

@@ -13,7 +13,12 @@ enum class ProviderUserType : std::int8_t { kProviderAdmin = 0, kServiceUser = 1
 enum class ProviderUserStatus : std::int8_t { kInvited = 0, kAccepted = 1, kConfirmed = 2 };
 enum class OrganizationStatus : std::int8_t { kPending = 0, kCreated = 1, kManaged = 2 };
 enum class OrganizationUserType : std::int8_t { kOwner = 0, kAdmin = 1, kUser = 2, kCustom = 4 };
-enum class OrganizationUserStatus : std::int8_t { kRevoked = -1, kInvited = 0, kAccepted = 1, kConfirmed = 2 };
+enum class OrganizationUserStatus : std::int8_t {
+  kRevoked = -1,
+  kInvited = 0,
+  kAccepted = 1,
+  kConfirmed = 2
+};
 enum class PlanType : std::int16_t {
   kFree = 0,
   kTeamsMonthly = 17,

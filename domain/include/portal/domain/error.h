@@ -16,8 +16,8 @@ enum class ErrorKind {
   kFailedPrecondition,  // absl kFailedPrecondition: a business rule refuses it now
   kAborted,             // absl kAborted: a concurrent change won; re-read and retry
   // Not refusals of the domain but of the machinery under it (set by the engine):
-  kUnavailable,         // absl kUnavailable: the store is closed or the disk refused; retry later
-  kDataLoss,            // absl kDataLoss: a stored record failed verification
+  kUnavailable,  // absl kUnavailable: the store is closed or the disk refused; retry later
+  kDataLoss,     // absl kDataLoss: a stored record failed verification
 };
 
 const char* to_string(ErrorKind kind);
@@ -50,7 +50,7 @@ struct Error {
 template <class T>
 class Expected {
  public:
-  Expected(T value) : v_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
+  Expected(T value) : v_(std::move(value)) {}      // NOLINT(google-explicit-constructor)
   Expected(Error error) : v_(std::move(error)) {}  // NOLINT(google-explicit-constructor)
   bool ok() const { return v_.index() == 0; }
   T& value() { return std::get<0>(v_); }

@@ -6,7 +6,8 @@ namespace portal::domain::msg {
 
 // Provider lifecycle
 inline constexpr const char* kProviderAlreadySetup = "Provider is already setup.";
-inline constexpr const char* kUnlinkClientsFirst = "You must unlink all clients before you can delete a provider.";
+inline constexpr const char* kUnlinkClientsFirst =
+    "You must unlink all clients before you can delete a provider.";
 inline constexpr const char* kInvalidToken = "Invalid token.";
 inline constexpr const char* kTokenExpired = "Token has expired. Ask for a new invitation.";
 inline constexpr const char* kOwnerNotRegistered = "The owner must be a registered user.";
@@ -27,9 +28,23 @@ inline constexpr const char* kNotAccepted = "User must accept the invitation bef
 // Client organizations
 inline constexpr const char* kAlreadyBelongsToProvider = "Organization already belongs to a provider.";
 inline constexpr const char* kNeedsOwnConfirmedOwner = "Organization must have at least one confirmed owner.";
-inline constexpr const char* kServiceUsersCannotPurchaseSeats = "Service users cannot purchase additional seats.";
-inline constexpr const char* kPlanNotAllowedForProvider = "This organization's plan cannot be managed by this provider type.";
-inline constexpr const char* kMustBeOwnerToAdd = "You must be a confirmed owner of the organization to add it.";
+inline constexpr const char* kServiceUsersCannotPurchaseSeats =
+    "Service users cannot purchase additional seats.";
+inline constexpr const char* kPlanNotAllowedForProvider =
+    "This organization's plan cannot be managed by this provider type.";
+inline constexpr const char* kMustBeOwnerToAdd =
+    "You must be a confirmed owner of the organization to add it.";
+
+// Organization members
+inline constexpr const char* kSeatLimitReached =
+    "Seat limit has been reached. Please contact your provider to add more seats.";
+inline constexpr const char* kInvitationAlreadyAccepted = "Invitation already accepted.";
+inline constexpr const char* kOnlyOwnersManageOwners = "Only an Owner can manage another Owner.";
+inline constexpr const char* kCannotRevokeYourself = "You cannot revoke yourself.";
+inline constexpr const char* kCannotChangeOwnType = "You cannot change your own type.";
+inline constexpr const char* kAlreadyRevoked = "Already revoked.";
+inline constexpr const char* kAlreadyActive = "Already active.";
+inline constexpr const char* kAlreadyMember = "You are already a member of this organization.";
 
 // Accounts
 inline constexpr const char* kEmailTaken = "Email is already taken.";

@@ -77,6 +77,12 @@ struct OrganizationMember {
   std::string email;
   OrganizationUserType type = OrganizationUserType::kUser;
   OrganizationUserStatus status = OrganizationUserStatus::kInvited;
+  Permissions permissions;
+  std::vector<std::uint8_t> token_sha256;  // cleared once accepted
+  Timestamp token_expires_at = 0;
+  std::string key;
+  // While revoked: the status to restore.
+  OrganizationUserStatus status_before_revoke = OrganizationUserStatus::kInvited;
 };
 
 struct Collection {
@@ -100,11 +106,17 @@ struct OrganizationState {
   Timestamp creation_date = 0;
 
   const OrganizationMember* member_by_user_id(const UserId& user_id) const;
+  const OrganizationMember* member(const OrganizationUserId& id) const;
+  const OrganizationMember* member_by_email(std::string_view lower_email) const;
   bool is_confirmed_owner(const UserId& user_id) const;
   int confirmed_owners() const;
   // Invited, accepted and confirmed members (revoked ones hold no seat).
   int occupied_seats() const;
 };
+
+// Permissions as recorded in events.
+fb::Permissions to_fb(const Permissions& p);
+Permissions from_fb(const fb::Permissions& p);
 
 // evolve: the state after one more event. `at` is the event's recorded-at.
 void evolve(UserState& state, const EventPayload& event, Timestamp at);
