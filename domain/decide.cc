@@ -670,6 +670,12 @@ struct OrgAccess {
   bool owner_level() const {
     return as_provider_user || (confirmed() && member->type == OrganizationUserType::kOwner);
   }
+  bool manages_groups() const {
+    if (owner_level()) return true;
+    if (!confirmed()) return false;
+    return member->type == OrganizationUserType::kAdmin ||
+           (member->type == OrganizationUserType::kCustom && member->permissions.manage_groups);
+  }
   bool manages_users() const {
     if (owner_level()) return true;
     if (!confirmed()) return false;
@@ -916,6 +922,116 @@ Expected<Decision> run(const RestoreMember& c, const Actor& actor, StateReader& 
   return t->access.builder().emit(organization_stream(c.organization_id), std::move(restored)).done();
 }
 
+// --- groups ------------------------------------------------------------------------------
+
+constexpr std::size_t kMaxGroupName = 100;
+
+Expected<OrgAccess> group_manager(StateReader& states, const OrganizationId& org_id, const Actor& actor) {
+  auto a = org_access(states, org_id, actor);
+  if (!a.ok()) return a;
+  if (!a->manages_groups()) return Error::permission_denied();
+  return a;
+}
+
+std::optional<Error> check_group_name(std::string_view name) {
+  if (name.empty()) return Error::validation("name", "The name field is required.");
+  if (name.size() > kMaxGroupName) {
+    return Error::validation("name", "The field name must be a string with a maximum length of 100.");
+  }
+  return std::nullopt;
+}
+
+// The requested members without repeats, each a member of the organization.
+Expected<std::vector<OrganizationUserId>> group_members(const OrganizationState& org,
+                                                        const std::vector<OrganizationUserId>& requested) {
+  std::vector<OrganizationUserId> out;
+  for (const auto& id : requested) {
+    if (org.member(id) == nullptr)
+      return Error::validation("members", "User is not a member of this organization.");
+    if (std::find(out.begin(), out.end(), id) == out.end()) out.push_back(id);
+  }
+  return out;
+}
+
+// GroupMembersSet with the whole list, then 1504 for each member who joined (in the
+// order given) or left (in the group's previous order).
+void emit_group_members(Builder& b, const OrganizationId& org_id, const GroupId& group_id,
+                        const std::vector<OrganizationUserId>& before,
+                        const std::vector<OrganizationUserId>& after) {
+  const std::string stream = organization_stream(org_id);
+  fb::GroupMembersSetT set;
+  set.group_id = group_id;
+  set.members = after;
+  b.emit(stream, std::move(set));
+  auto changed = [&](const OrganizationUserId& member) {
+    fb::OrganizationUserUpdatedGroupsT updated;
+    updated.organization_user_id = member;
+    updated.group_id = group_id;
+    b.emit(stream, std::move(updated));
+  };
+  for (const auto& m : after)
+    if (std::find(before.begin(), before.end(), m) == before.end()) changed(m);
+  for (const auto& m : before)
+    if (std::find(after.begin(), after.end(), m) == after.end()) changed(m);
+}
+
+Expected<Decision> run(const CreateGroup& c, const Actor& actor, StateReader& states,
+                       const Environment& env) {
+  auto a = group_manager(states, c.organization_id, actor);
+  if (!a.ok()) return a.error();
+  if (auto e = check_group_name(c.name)) return *e;
+  auto members = group_members(*a->org, c.members);
+  if (!members.ok()) return members.error();
+  fb::GroupCreatedT created;
+  created.group_id = env.new_id();
+  created.name = c.name;
+  const GroupId id = created.group_id;
+  Builder b = a->builder();
+  b.decision().created_ids.push_back(id);
+  b.emit(organization_stream(c.organization_id), std::move(created));
+  if (!members->empty()) emit_group_members(b, c.organization_id, id, {}, members.value());
+  return b.done();
+}
+
+Expected<Decision> run(const UpdateGroup& c, const Actor& actor, StateReader& states, const Environment&) {
+  auto a = group_manager(states, c.organization_id, actor);
+  if (!a.ok()) return a.error();
+  if (a->org->group(c.group_id) == nullptr) return Error::not_found();
+  if (auto e = check_group_name(c.name)) return *e;
+  fb::GroupUpdatedT updated;
+  updated.group_id = c.group_id;
+  updated.name = c.name;
+  return a->builder().emit(organization_stream(c.organization_id), std::move(updated)).done();
+}
+
+Expected<Decision> run(const DeleteGroup& c, const Actor& actor, StateReader& states, const Environment&) {
+  auto a = group_manager(states, c.organization_id, actor);
+  if (!a.ok()) return a.error();
+  if (a->org->group(c.group_id) == nullptr) return Error::not_found();
+  fb::GroupDeletedT deleted;
+  deleted.group_id = c.group_id;
+  return a->builder().emit(organization_stream(c.organization_id), std::move(deleted)).done();
+}
+
+Expected<Decision> run(const SetGroupMembers& c, const Actor& actor, StateReader& states,
+                       const Environment&) {
+  auto a = group_manager(states, c.organization_id, actor);
+  if (!a.ok()) return a.error();
+  const Group* group = a->org->group(c.group_id);
+  if (group == nullptr) return Error::not_found();
+  auto members = group_members(*a->org, c.members);
+  if (!members.ok()) return members.error();
+  Builder b = a->builder();
+  // The same members in another order are the same group: nothing to record.
+  auto sorted = [](std::vector<OrganizationUserId> ids) {
+    std::sort(ids.begin(), ids.end());
+    return ids;
+  };
+  if (sorted(members.value()) == sorted(group->members)) return b.done();
+  emit_group_members(b, c.organization_id, c.group_id, group->members, members.value());
+  return b.done();
+}
+
 }  // namespace
 
 bool is_valid_email(std::string_view email) {
@@ -947,14 +1063,36 @@ RecordedActor recorded_actor(const Actor& actor, const Decision& decision) {
 }
 
 const char* command_name(const Command& command) {
-  static constexpr const char* kNames[] = {
-      "RegisterUser",           "InviteProvider",       "SetupProvider",        "UpdateProvider",
-      "EnableProvider",         "DisableProvider",      "SetProviderPlan",      "DeleteProvider",
-      "InviteProviderUsers",    "ReinviteProviderUser", "AcceptProviderInvite", "ConfirmProviderUsers",
-      "UpdateProviderUserType", "RemoveProviderUsers",  "CreateOrganization",   "AddClientOrg",
-      "RemoveClientOrg",        "UpdateClientOrg",      "OpenClientOrg",        "InviteMembers",
-      "AcceptMember",           "ConfirmMember",        "UpdateMember",         "RemoveMember",
-      "RevokeMember",           "RestoreMember"};
+  static constexpr const char* kNames[] = {"RegisterUser",
+                                           "InviteProvider",
+                                           "SetupProvider",
+                                           "UpdateProvider",
+                                           "EnableProvider",
+                                           "DisableProvider",
+                                           "SetProviderPlan",
+                                           "DeleteProvider",
+                                           "InviteProviderUsers",
+                                           "ReinviteProviderUser",
+                                           "AcceptProviderInvite",
+                                           "ConfirmProviderUsers",
+                                           "UpdateProviderUserType",
+                                           "RemoveProviderUsers",
+                                           "CreateOrganization",
+                                           "AddClientOrg",
+                                           "RemoveClientOrg",
+                                           "UpdateClientOrg",
+                                           "OpenClientOrg",
+                                           "InviteMembers",
+                                           "AcceptMember",
+                                           "ConfirmMember",
+                                           "UpdateMember",
+                                           "RemoveMember",
+                                           "RevokeMember",
+                                           "RestoreMember",
+                                           "CreateGroup",
+                                           "UpdateGroup",
+                                           "DeleteGroup",
+                                           "SetGroupMembers"};
   static_assert(std::size(kNames) == std::variant_size_v<Command>);
   return kNames[command.index()];
 }

@@ -45,6 +45,10 @@ std::uint32_t event_code(T type) {
     case T::OrganizationUserRemoved: return 1503;
     case T::OrganizationUserRevoked: return 1511;
     case T::OrganizationUserRestored: return 1512;
+    case T::GroupCreated: return 1400;
+    case T::GroupUpdated: return 1401;
+    case T::GroupDeleted: return 1402;
+    case T::OrganizationUserUpdatedGroups: return 1504;
     default: return 0;
   }
 }

@@ -11,7 +11,7 @@ namespace {
 
 // Bumped whenever a state gains a field or a field changes meaning: snapshots of
 // another format are refused and the stream replayed.
-constexpr std::uint16_t kFormat = 2;
+constexpr std::uint16_t kFormat = 3;
 
 using Builder = flatbuffers::FlatBufferBuilder;
 
@@ -172,8 +172,24 @@ std::string encode_snapshot(const OrganizationState& s) {
     b.add_name(name);
     collections.push_back(b.Finish());
   }
+  std::vector<flatbuffers::Offset<fb::GroupSnapshot>> groups;
+  groups.reserve(s.groups.size());
+  for (const Group& g : s.groups) {
+    const auto name = fbb.CreateString(g.name);
+    std::vector<fb::Uuid> group_members;
+    group_members.reserve(g.members.size());
+    for (const auto& m : g.members) group_members.push_back(flatbuffers::Pack(m));
+    const auto members_of_group = fbb.CreateVectorOfStructs(group_members);
+    const fb::Uuid id = flatbuffers::Pack(g.id);
+    fb::GroupSnapshotBuilder b(fbb);
+    b.add_id(&id);
+    b.add_name(name);
+    b.add_members(members_of_group);
+    groups.push_back(b.Finish());
+  }
   const auto members_offset = fbb.CreateVector(members);
   const auto collections_offset = fbb.CreateVector(collections);
+  const auto groups_offset = fbb.CreateVector(groups);
   const auto name = fbb.CreateString(s.name);
   const auto billing_email = fbb.CreateString(s.billing_email);
   const fb::Uuid id = flatbuffers::Pack(s.id);
@@ -193,6 +209,7 @@ std::string encode_snapshot(const OrganizationState& s) {
   if (provider_organization_id) b.add_provider_organization_id(&*provider_organization_id);
   b.add_members(members_offset);
   b.add_collections(collections_offset);
+  b.add_groups(groups_offset);
   b.add_creation_date(s.creation_date);
   return finish(fbb, fb::AggregateSnapshot::OrganizationSnapshot, b.Finish().Union());
 }
@@ -284,6 +301,17 @@ Expected<OrganizationState> decode_organization_snapshot(std::string_view bytes)
     s.collections.reserve(collections->size());
     for (const fb::CollectionSnapshot* c : *collections)
       s.collections.push_back({uuid(c->id()), str(c->name())});
+  }
+  if (const auto* groups = o.groups()) {
+    s.groups.reserve(groups->size());
+    for (const fb::GroupSnapshot* g : *groups) {
+      Group& out = s.groups.emplace_back();
+      out.id = uuid(g->id());
+      out.name = str(g->name());
+      if (const auto* members = g->members()) {
+        for (const fb::Uuid* m : *members) out.members.push_back(uuid(m));
+      }
+    }
   }
   s.creation_date = o.creation_date();
   return s;

@@ -57,6 +57,10 @@ bool OrganizationState::is_confirmed_owner(const UserId& user_id) const {
   return m != nullptr && m->type == OrganizationUserType::kOwner &&
          m->status == OrganizationUserStatus::kConfirmed;
 }
+const Group* OrganizationState::group(const GroupId& id) const {
+  return find_in(groups, [&](const Group& g) { return g.id == id; });
+}
+
 const OrganizationMember* OrganizationState::member(const OrganizationUserId& id) const {
   return find_in(members, [&](const OrganizationMember& m) { return m.id == id; });
 }
@@ -321,6 +325,28 @@ void evolve(OrganizationState& s, const EventPayload& e, Timestamp at) {
     case T::OrganizationUserRemoved: {
       const auto id = e.AsOrganizationUserRemoved()->organization_user_id;
       std::erase_if(s.members, [&](const OrganizationMember& m) { return m.id == id; });
+      for (auto& g : s.groups) std::erase(g.members, id);
+      break;
+    }
+    case T::GroupCreated: {
+      const auto& p = *e.AsGroupCreated();
+      s.groups.push_back(Group{p.group_id, p.name, {}});
+      break;
+    }
+    case T::GroupUpdated: {
+      const auto& p = *e.AsGroupUpdated();
+      if (auto* g = find_in(s.groups, [&](const Group& x) { return x.id == p.group_id; })) g->name = p.name;
+      break;
+    }
+    case T::GroupDeleted: {
+      const auto id = e.AsGroupDeleted()->group_id;
+      std::erase_if(s.groups, [&](const Group& g) { return g.id == id; });
+      break;
+    }
+    case T::GroupMembersSet: {
+      const auto& p = *e.AsGroupMembersSet();
+      if (auto* g = find_in(s.groups, [&](const Group& x) { return x.id == p.group_id; }))
+        g->members = p.members;
       break;
     }
     case T::OrganizationUserRevoked: {

@@ -122,6 +122,11 @@ OrganizationUserId contoso_member(World& w, const Cast& c, bool confirm, bool re
   return id;
 }
 
+// A group of Contoso, made by its Owner.
+GroupId contoso_group(World& w, const Cast& c) {
+  return run_ok(w, CreateGroup{c.adopted_org, "Accounting", {}}, c.client_owner).created_ids.at(0);
+}
+
 struct Row {
   std::string command;
   // The cast's provider stays Pending (SetupProvider needs one; DeleteProvider then
@@ -302,6 +307,28 @@ const std::vector<Row>& rows() {
                    return RevokeMember{c.adopted_org, contoso_member(w, c, true, false)};
                  },
                  client_managers()});
+    // Groups: the same managers as members (Custom needs manage_groups instead).
+    r.push_back({"CreateGroup", false,
+                 [](World&, const Cast& c) -> Command {
+                   return CreateGroup{c.adopted_org, "Accounting", {}};
+                 },
+                 client_managers()});
+    r.push_back({"UpdateGroup", false,
+                 [](World& w, const Cast& c) -> Command {
+                   return UpdateGroup{c.adopted_org, contoso_group(w, c), "Finance"};
+                 },
+                 client_managers()});
+    r.push_back({"DeleteGroup", false,
+                 [](World& w, const Cast& c) -> Command {
+                   return DeleteGroup{c.adopted_org, contoso_group(w, c)};
+                 },
+                 client_managers()});
+    r.push_back(
+        {"SetGroupMembers", false,
+         [](World& w, const Cast& c) -> Command {
+           return SetGroupMembers{c.adopted_org, contoso_group(w, c), {contoso_member(w, c, true, false)}};
+         },
+         client_managers()});
     r.push_back({"RestoreMember", false,
                  [](World& w, const Cast& c) -> Command {
                    return RestoreMember{c.adopted_org, contoso_member(w, c, true, true)};

@@ -74,6 +74,12 @@ void expect_same(const OrganizationState& a, const OrganizationState& b) {
                        y.token_expires_at, y.key, y.status_before_revoke))
         << "member " << i;
   }
+  ASSERT_EQ(a.groups.size(), b.groups.size());
+  for (std::size_t i = 0; i < a.groups.size(); ++i) {
+    EXPECT_EQ(std::tie(a.groups[i].id, a.groups[i].name, a.groups[i].members),
+              std::tie(b.groups[i].id, b.groups[i].name, b.groups[i].members))
+        << "group " << i;
+  }
   ASSERT_EQ(a.collections.size(), b.collections.size());
   for (std::size_t i = 0; i < a.collections.size(); ++i) {
     EXPECT_EQ(a.collections[i].id, b.collections[i].id) << "collection " << i;
@@ -137,6 +143,8 @@ OrganizationState full_organization() {
   revoked.token_sha256 = {1, 2, 3};
   revoked.token_expires_at = 987;
   s.members.push_back(revoked);
+  s.groups.push_back(Group{id_of(100), "Accounting", {id_of(60), id_of(70)}});
+  s.groups.push_back(Group{id_of(110), "Empty", {}});
   s.collections.push_back({id_of(80), "Default"});
   s.collections.push_back({id_of(90), "2.enc|name|bytes"});
   s.creation_date = 1234;

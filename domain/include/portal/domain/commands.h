@@ -171,12 +171,34 @@ struct RestoreMember {
   OrganizationUserId organization_user_id;
 };
 
-using Command = std::variant<RegisterUser, InviteProvider, SetupProvider, UpdateProvider, EnableProvider,
-                             DisableProvider, SetProviderPlan, DeleteProvider, InviteProviderUsers,
-                             ReinviteProviderUser, AcceptProviderInvite, ConfirmProviderUsers,
-                             UpdateProviderUserType, RemoveProviderUsers, CreateOrganization, AddClientOrg,
-                             RemoveClientOrg, UpdateClientOrg, OpenClientOrg, InviteMembers, AcceptMember,
-                             ConfirmMember, UpdateMember, RemoveMember, RevokeMember, RestoreMember>;
+// Groups of organization members
+struct CreateGroup {
+  OrganizationId organization_id;
+  std::string name;  // plain text, at most 100 characters
+  std::vector<OrganizationUserId> members;
+};
+struct UpdateGroup {
+  OrganizationId organization_id;
+  GroupId group_id;
+  std::string name;
+};
+struct DeleteGroup {
+  OrganizationId organization_id;
+  GroupId group_id;
+};
+struct SetGroupMembers {
+  OrganizationId organization_id;
+  GroupId group_id;
+  std::vector<OrganizationUserId> members;
+};
+
+using Command =
+    std::variant<RegisterUser, InviteProvider, SetupProvider, UpdateProvider, EnableProvider, DisableProvider,
+                 SetProviderPlan, DeleteProvider, InviteProviderUsers, ReinviteProviderUser,
+                 AcceptProviderInvite, ConfirmProviderUsers, UpdateProviderUserType, RemoveProviderUsers,
+                 CreateOrganization, AddClientOrg, RemoveClientOrg, UpdateClientOrg, OpenClientOrg,
+                 InviteMembers, AcceptMember, ConfirmMember, UpdateMember, RemoveMember, RevokeMember,
+                 RestoreMember, CreateGroup, UpdateGroup, DeleteGroup, SetGroupMembers>;
 
 // "InviteProvider", ... for logs and metrics.
 const char* command_name(const Command& command);

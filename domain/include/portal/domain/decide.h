@@ -102,6 +102,9 @@ struct Decision {
 //                           provider users manage Owners. Others who are members (any
 //                           status) get kPermissionDenied; everyone else kNotFound.
 //   AcceptMember            the invitee: a registered user whose email is the invite's, with the token
+//   CreateGroup, UpdateGroup, DeleteGroup, SetGroupMembers
+//                           a group manager: as a member manager, with Custom members
+//                           needing manage_groups (not manage_users)
 //
 // Organization rules: a provider-managed organization refuses invitations and
 // restores beyond its seats (msg::kSeatLimitReached); an organization keeps at
@@ -116,7 +119,7 @@ struct Decision {
 // collection], existing [provider organization]. tokens: InviteProvider [setup
 // token]; InviteProviderUsers [one per invited email]; ReinviteProviderUser [the
 // new token]; AddClientOrg new [the owner's invite token]. InviteMembers: created_ids
-// and tokens one per invited email, in input order.
+// and tokens one per invited email, in input order. CreateGroup: [group].
 Expected<Decision> decide(const Command& command, const Actor& actor, StateReader& states,
                           const Environment& env);
 

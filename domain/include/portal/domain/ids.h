@@ -29,6 +29,7 @@ using OrganizationId = Uuid;
 using OrganizationUserId = Uuid;
 using ProviderOrganizationId = Uuid;
 using CollectionId = Uuid;
+using GroupId = Uuid;
 
 // Microseconds since the Unix epoch, UTC.
 using Timestamp = std::int64_t;

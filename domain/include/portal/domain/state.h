@@ -85,6 +85,12 @@ struct OrganizationMember {
   OrganizationUserStatus status_before_revoke = OrganizationUserStatus::kInvited;
 };
 
+struct Group {
+  GroupId id;
+  std::string name;
+  std::vector<OrganizationUserId> members;
+};
+
 struct Collection {
   CollectionId id;
   std::string name;
@@ -103,7 +109,10 @@ struct OrganizationState {
   std::optional<ProviderOrganizationId> provider_organization_id;
   std::vector<OrganizationMember> members;
   std::vector<Collection> collections;
+  std::vector<Group> groups;
   Timestamp creation_date = 0;
+
+  const Group* group(const GroupId& id) const;
 
   const OrganizationMember* member_by_user_id(const UserId& user_id) const;
   const OrganizationMember* member(const OrganizationUserId& id) const;
