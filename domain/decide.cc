@@ -50,6 +50,19 @@ std::optional<Error> check_seat_minimums(const std::vector<SeatMinimum>& minimum
   return std::nullopt;
 }
 
+// Provider and organization invitations take 1 to 20 valid addresses at a time.
+std::optional<Error> check_invite_emails(const std::vector<std::string>& emails) {
+  if (emails.empty() || emails.size() > kMaxInviteEmails) {
+    return Error::validation("emails", "You can invite between 1 and 20 users at a time.");
+  }
+  for (const auto& email : emails) {
+    if (email.size() > kMaxEmail || !is_valid_email(email)) {
+      return Error::validation("emails", "'" + email.substr(0, 64) + "' is not a valid email address.");
+    }
+  }
+  return std::nullopt;
+}
+
 std::vector<fb::PlanSeatMinimum> to_fb(const std::vector<SeatMinimum>& minimums) {
   std::vector<fb::PlanSeatMinimum> out;
   for (const auto& m : minimums) out.emplace_back(static_cast<std::int16_t>(m.plan), m.seat_minimum);
@@ -303,14 +316,7 @@ Expected<Decision> run(const InviteProviderUsers& c, const Actor& actor, StateRe
   if (!a.ok()) return a.error();
   if (!provider_user_type_from(static_cast<int>(c.type)))
     return Error::validation("type", "Unknown provider user type.");
-  if (c.emails.empty() || c.emails.size() > kMaxInviteEmails) {
-    return Error::validation("emails", "You can invite between 1 and 20 users at a time.");
-  }
-  for (const auto& email : c.emails) {
-    if (email.size() > kMaxEmail || !is_valid_email(email)) {
-      return Error::validation("emails", "'" + email.substr(0, 64) + "' is not a valid email address.");
-    }
-  }
+  if (auto e = check_invite_emails(c.emails)) return *e;
   Builder b = Builder::as_member(a.value());
   std::set<std::string> seen;
   for (const auto& raw : c.emails) {
@@ -766,14 +772,7 @@ Expected<Decision> run(const InviteMembers& c, const Actor& actor, StateReader& 
   if (c.type == OrganizationUserType::kOwner && !a->owner_level()) {
     return Error::permission_denied(msg::kOnlyOwnersManageOwners);
   }
-  if (c.emails.empty() || c.emails.size() > kMaxInviteEmails) {
-    return Error::validation("emails", "You can invite between 1 and 20 users at a time.");
-  }
-  for (const auto& email : c.emails) {
-    if (email.size() > kMaxEmail || !is_valid_email(email)) {
-      return Error::validation("emails", "'" + email.substr(0, 64) + "' is not a valid email address.");
-    }
-  }
+  if (auto e = check_invite_emails(c.emails)) return *e;
   // Per-item results follow the input order; members already there are skipped.
   std::set<std::string> seen;
   std::vector<std::pair<std::string, bool>> emails;  // lower-cased, and whether to invite
