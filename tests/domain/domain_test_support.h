@@ -170,6 +170,45 @@ inline Actor register_user(World& world, const std::string& email, const std::st
   return a;
 }
 
+// --- organization members ------------------------------------------------------
+
+inline constexpr const char* kOrgKey = "2.orgkey|aXY=|bWFj";
+
+struct MemberInvitation {
+  OrganizationUserId id;
+  std::string token;
+};
+
+inline MemberInvitation invite_member(World& w, const Actor& by, const OrganizationId& org,
+                                      const std::string& email,
+                                      OrganizationUserType type = OrganizationUserType::kUser,
+                                      Permissions permissions = {}) {
+  InviteMembers c;
+  c.organization_id = org;
+  c.emails = {email};
+  c.type = type;
+  c.permissions = permissions;
+  Decision d = run_ok(w, c, by);
+  if (d.created_ids.size() != 1) throw std::runtime_error("invitation of " + email + " was skipped");
+  return MemberInvitation{d.created_ids[0], d.tokens.at(0)};
+}
+
+struct Member {
+  Actor actor;
+  OrganizationUserId id;
+};
+
+// Registers `email`, has `by` invite it, lets the invitee accept and `by` confirm:
+// a confirmed member of `type`.
+inline Member add_member(World& w, const Actor& by, const OrganizationId& org, const std::string& email,
+                         OrganizationUserType type, Permissions permissions = {}) {
+  Actor a = register_user(w, email);
+  MemberInvitation inv = invite_member(w, by, org, email, type, permissions);
+  run_ok(w, AcceptMember{org, inv.id, inv.token}, a);
+  run_ok(w, ConfirmMember{org, inv.id, kOrgKey}, by);
+  return Member{a, inv.id};
+}
+
 struct InvitedProvider {
   ProviderId id;
   ProviderUserId owner_provider_user_id;  // nil for a Reseller

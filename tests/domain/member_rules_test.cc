@@ -21,7 +21,6 @@ namespace portal::domain::test {
 namespace {
 
 constexpr Timestamp kLifetime = 120 * kMicrosPerHour;
-constexpr const char* kOrgKey = "2.orgkey|aXY=|bWFj";
 
 // The literal texts the spec fixes (Bitwarden's wording where it has one).
 constexpr const char* kSeatLimitText =
@@ -56,35 +55,6 @@ UpdateMember update_cmd(const OrganizationId& org, const OrganizationUserId& id,
   c.type = type;
   c.permissions = permissions;
   return c;
-}
-
-struct MemberInvitation {
-  OrganizationUserId id;
-  std::string token;
-};
-
-MemberInvitation invite_member(World& w, const Actor& by, const OrganizationId& org, const std::string& email,
-                               OrganizationUserType type = OrganizationUserType::kUser,
-                               Permissions permissions = {}) {
-  Decision d = run_ok(w, invite_cmd(org, {email}, type, permissions), by);
-  if (d.created_ids.size() != 1) throw std::runtime_error("invitation of " + email + " was skipped");
-  return MemberInvitation{d.created_ids[0], d.tokens.at(0)};
-}
-
-struct Member {
-  Actor actor;
-  OrganizationUserId id;
-};
-
-// Registers `email`, has `by` invite it, lets the invitee accept and `by` confirm:
-// a confirmed member of `type`.
-Member add_member(World& w, const Actor& by, const OrganizationId& org, const std::string& email,
-                  OrganizationUserType type, Permissions permissions = {}) {
-  Actor a = register_user(w, email);
-  MemberInvitation inv = invite_member(w, by, org, email, type, permissions);
-  run_ok(w, AcceptMember{org, inv.id, inv.token}, a);
-  run_ok(w, ConfirmMember{org, inv.id, kOrgKey}, by);
-  return Member{a, inv.id};
 }
 
 // Invites `email` (registered here) and lets them accept: an accepted member.
