@@ -24,6 +24,8 @@
 #include <variant>
 
 #include "portal/domain/snapshot.h"
+#include "portal/projections/admin_history.h"
+#include "portal/projections/audit_log.h"
 
 namespace portal {
 
@@ -236,8 +238,8 @@ class Derivation {
 // ---------------------------------------------------------------------------
 // Aggregates: loaded by stream, kept in a bounded cache.
 
-using Aggregate =
-    std::variant<domain::UserState, domain::EmailState, domain::ProviderState, domain::OrganizationState>;
+using Aggregate = std::variant<domain::UserState, domain::EmailState, domain::ProviderState,
+                               domain::OrganizationState, domain::ItemState>;
 
 // The stream's category decides which aggregate its events fold into.
 std::optional<Aggregate> empty_aggregate(std::string_view stream) {
@@ -245,6 +247,7 @@ std::optional<Aggregate> empty_aggregate(std::string_view stream) {
   if (stream.starts_with("email-")) return Aggregate(std::in_place_type<domain::EmailState>);
   if (stream.starts_with("provider-")) return Aggregate(std::in_place_type<domain::ProviderState>);
   if (stream.starts_with("org-")) return Aggregate(std::in_place_type<domain::OrganizationState>);
+  if (stream.starts_with("item-")) return Aggregate(std::in_place_type<domain::ItemState>);
   return std::nullopt;
 }
 
@@ -453,10 +456,11 @@ class AggregateLoader {
 
 // What decide reads, for one attempt of one command. Each stream is loaded once and
 // then served as it was, and every stream served is remembered with its version so
-// that the append can check it.
+// that the append can check it. A query's reader (`current`) serves every stream as
+// of its head, since no append will check what it read.
 class Reader final : public domain::StateReader {
  public:
-  explicit Reader(AggregateLoader& loader) : loader_(loader) {}
+  explicit Reader(AggregateLoader& loader, bool current = false) : loader_(loader), current_(current) {}
 
   const domain::UserState* user(const domain::UserId& id) override {
     return get<domain::UserState>(domain::user_stream(id));
@@ -470,12 +474,15 @@ class Reader final : public domain::StateReader {
   const domain::OrganizationState* organization(const domain::OrganizationId& id) override {
     return get<domain::OrganizationState>(domain::organization_stream(id));
   }
+  const domain::ItemState* item(const domain::ItemId& id) override {
+    return get<domain::ItemState>(domain::item_stream(id));
+  }
 
   Expected<Loaded> serve(const std::string& stream) {
     for (const auto& [name, loaded] : served_) {
       if (name == stream) return loaded;
     }
-    auto loaded = loader_.load(stream);
+    auto loaded = current_ ? loader_.load_current(stream) : loader_.load(stream);
     if (loaded.ok()) served_.emplace_back(stream, loaded.value());
     return loaded;
   }
@@ -499,6 +506,7 @@ class Reader final : public domain::StateReader {
   }
 
   AggregateLoader& loader_;
+  const bool current_;
   std::vector<std::pair<std::string, Loaded>> served_;
   std::optional<Error> error_;
 };
@@ -623,6 +631,8 @@ struct Engine::Impl {
   std::unique_ptr<es::RocksDbEventStore> store;
   std::unique_ptr<KeyedMac> mac;
   AggregateLoader loader;
+  std::unique_ptr<projections::ProjectionDb> projection_db;
+  std::unique_ptr<projections::Runner> runner;
 };
 
 // The outcome of a command id that committed, rebuilt from its first event: the
@@ -750,6 +760,24 @@ Expected<std::unique_ptr<Engine>> Engine::open(const std::string& dir, const Eng
     return mac.error();
   }
   auto impl = std::make_unique<Impl>(options, std::move(store).value(), std::move(mac.value()));
+  auto pdb = projections::ProjectionDb::open((fs::path(dir) / "projections").string());
+  if (!pdb.ok()) {
+    (void)impl->store->close();
+    return store_error(pdb.status(), "opening the read models in " + dir);
+  }
+  impl->projection_db = std::move(pdb).value();
+  if (options.projections) {
+    std::vector<std::unique_ptr<projections::Projection>> models;
+    models.push_back(std::make_unique<projections::AuditLogProjection>());
+    models.push_back(std::make_unique<projections::AdminHistoryProjection>());
+    auto runner = projections::Runner::create(*impl->store, *impl->projection_db, std::move(models));
+    if (!runner.ok()) {
+      (void)impl->store->close();
+      return store_error(runner.status(), "starting the read models in " + dir);
+    }
+    impl->runner = std::move(runner).value();
+    impl->runner->start();
+  }
   return std::unique_ptr<Engine>(new Engine(std::move(impl)));
 }
 
@@ -776,11 +804,56 @@ Expected<std::optional<domain::UserState>> Engine::user(const domain::UserId& id
   return impl_->current<domain::UserState>(domain::user_stream(id));
 }
 
+Expected<std::optional<domain::ItemState>> Engine::item(const domain::ItemId& id) {
+  return impl_->current<domain::ItemState>(domain::item_stream(id));
+}
+
+Expected<ItemView> Engine::read_item(const domain::ItemId& id, const domain::Actor& actor) {
+  Reader reader(impl_->loader, /*current=*/true);
+  const domain::ItemState* item = reader.item(id);
+  if (reader.error()) return *reader.error();
+  if (item == nullptr || !item->exists) return Error::not_found();
+  auto rights = domain::item_rights(*item, actor, reader);
+  if (reader.error()) return *reader.error();
+  if (!rights.ok()) return rights.error();
+  return ItemView{*item, rights.value()};
+}
+
+Expected<domain::OrganizationState> Engine::read_organization(const domain::OrganizationId& id,
+                                                              const domain::Actor& actor) {
+  Reader reader(impl_->loader, /*current=*/true);
+  auto visible = domain::may_view_organization(id, actor, reader);
+  if (reader.error()) return *reader.error();
+  if (!visible.ok()) return visible.error();
+  return *reader.organization(id);
+}
+
 eventstore::EventStore& Engine::store() {
   return *impl_->store;
 }
 
+projections::ProjectionDb& Engine::projection_db() {
+  return *impl_->projection_db;
+}
+
+projections::Runner* Engine::runner() {
+  return impl_->runner.get();
+}
+
+Expected<bool> Engine::wait_for_projection(std::string_view name, std::uint64_t min_position,
+                                           std::chrono::milliseconds timeout) {
+  if (!impl_->runner) return Error::failed_precondition("The read models are not running in this engine.");
+  auto s = impl_->runner->wait_for(name, min_position, timeout);
+  if (s.ok()) return true;
+  if (s.code() == es::StatusCode::kNotFound)
+    return Error::not_found("No read model is named " + std::string(name) + ".");
+  if (s.code() == es::StatusCode::kFailedPrecondition) return Error::failed_precondition(s.message());
+  return Error::unavailable(s.message());
+}
+
 void Engine::close() {
+  // The runner first: it reads the log until it stops.
+  if (impl_->runner) impl_->runner->stop();
   (void)impl_->store->close();
 }
 

@@ -4,11 +4,77 @@
 #include <algorithm>
 #include <set>
 
+#include "decide_support.h"
 #include "portal/domain/messages.h"
 
 namespace portal::domain {
 
+namespace detail {
+
+Expected<OrgAccess> org_access(StateReader& states, const OrganizationId& id, const Actor& actor) {
+  OrgAccess a;
+  a.org = states.organization(id);
+  if (a.org == nullptr || !a.org->exists) return Error::not_found();
+  if (!actor.user_id.is_nil()) a.member = a.org->member_by_user_id(actor.user_id);
+  if (a.org->provider_id) {
+    // Read even when the actor is a member: the append then checks the provider's
+    // version, so rights granted through it can never be used after a removal.
+    a.provider = states.provider(*a.org->provider_id);
+    if (a.provider != nullptr && a.provider->exists && !a.provider->deleted && !actor.user_id.is_nil()) {
+      const ProviderUser* pu = a.provider->user_by_user_id(actor.user_id);
+      a.as_provider_user = pu != nullptr && pu->status == ProviderUserStatus::kConfirmed;
+      // A disabled provider's users keep no rights in its clients; they are told why.
+      if (a.as_provider_user && !a.provider->enabled) {
+        a.as_provider_user = false;
+        if (a.member == nullptr) return Error::failed_precondition(msg::kProviderDisabled);
+      }
+    }
+  }
+  if (a.member == nullptr && !a.as_provider_user) {
+    return actor.staff ? Error::permission_denied() : Error::not_found();
+  }
+  return a;
+}
+
+void emit_joined(Builder& b, const UserId& user, const OrganizationId& org,
+                 const OrganizationUserId& member) {
+  fb::UserJoinedOrganizationT joined;
+  joined.organization_id = org;
+  joined.organization_user_id = member;
+  b.emit(user_stream(user), std::move(joined));
+}
+
+void emit_left(Builder& b, const UserId& user, const OrganizationId& org) {
+  fb::UserLeftOrganizationT left;
+  left.organization_id = org;
+  b.emit(user_stream(user), std::move(left));
+}
+
+// A revoked membership binds no policy; provider membership is not organization
+// membership, so a provider user is never bound by a client's SingleOrg.
+std::optional<Error> single_org_refusal(StateReader& states, const UserId& user,
+                                        const OrganizationState& joining) {
+  const UserState* u = states.user(user);
+  if (u == nullptr) return std::nullopt;
+  for (const OrganizationId& other_id : u->organizations) {
+    if (other_id == joining.id) continue;
+    const OrganizationState* other = states.organization(other_id);
+    if (other == nullptr || !other->exists) continue;
+    const OrganizationMember* m = other->member_by_user_id(user);
+    if (m == nullptr || m->status == OrganizationUserStatus::kRevoked) continue;
+    if (joining.policy_enabled(PolicyType::kSingleOrg))
+      return Error::failed_precondition(msg::kLeaveOtherOrganizationsFirst);
+    if (other->policy_enabled(PolicyType::kSingleOrg))
+      return Error::failed_precondition(msg::kOtherOrganizationForbidsIt);
+  }
+  return std::nullopt;
+}
+
+}  // namespace detail
+
 namespace {
+
+using namespace detail;
 
 using P = fb::EventPayload;
 
@@ -134,36 +200,9 @@ Expected<ProviderAccess> require_staff(StateReader& states, const ProviderId& id
   return access(states, id, actor);
 }
 
-// --- building decisions -----------------------------------------------------------
-
-template <class Event>
-EventPayload payload(Event&& event) {
-  EventPayload p;
-  p.Set(std::forward<Event>(event));
-  return p;
+Builder as_member(const ProviderAccess& a) {
+  return Builder::via_provider(a.provider->id);
 }
-
-class Builder {
- public:
-  Builder(ActingAs acting_as, std::optional<ProviderId> via) {
-    d_.acting_as = acting_as;
-    d_.via_provider = via;
-  }
-  static Builder as_member(const ProviderAccess& a) {
-    return Builder(ActingAs::kProviderUser, a.provider->id);
-  }
-
-  template <class Event>
-  Builder& emit(std::string stream, Event&& event) {
-    d_.events.push_back(Emitted{std::move(stream), payload(std::forward<Event>(event))});
-    return *this;
-  }
-  Decision& decision() { return d_; }
-  Decision done() { return std::move(d_); }
-
- private:
-  Decision d_;
-};
 
 // --- accounts ---------------------------------------------------------------------
 
@@ -247,7 +286,7 @@ Expected<Decision> run(const SetupProvider& c, const Actor& actor, StateReader& 
   setup.billing_email = c.billing_email;
   setup.key = c.key;
   setup.status = static_cast<std::int8_t>(ProviderStatus::kBillable);
-  return Builder::as_member(a.value()).emit(provider_stream(p.id), std::move(setup)).done();
+  return as_member(a.value()).emit(provider_stream(p.id), std::move(setup)).done();
 }
 
 Expected<Decision> run(const UpdateProvider& c, const Actor& actor, StateReader& states, const Environment&) {
@@ -260,7 +299,7 @@ Expected<Decision> run(const UpdateProvider& c, const Actor& actor, StateReader&
   updated.name = c.name;
   updated.business_name = c.business_name;
   updated.billing_email = c.billing_email;
-  return Builder::as_member(a.value()).emit(provider_stream(c.provider_id), std::move(updated)).done();
+  return as_member(a.value()).emit(provider_stream(c.provider_id), std::move(updated)).done();
 }
 
 // Disabling a provider disables every client; enabling re-enables them.
@@ -303,8 +342,8 @@ Expected<Decision> run(const DeleteProvider& c, const Actor& actor, StateReader&
   if (a->provider->status != ProviderStatus::kPending && !a->provider->clients.empty()) {
     return Error::failed_precondition(msg::kUnlinkClientsFirst);
   }
-  Builder b = actor.staff && a->member == nullptr ? Builder(ActingAs::kStaff, std::nullopt)
-                                                  : Builder::as_member(a.value());
+  Builder b =
+      actor.staff && a->member == nullptr ? Builder(ActingAs::kStaff, std::nullopt) : as_member(a.value());
   return b.emit(provider_stream(c.provider_id), fb::ProviderDeletedT{}).done();
 }
 
@@ -317,7 +356,7 @@ Expected<Decision> run(const InviteProviderUsers& c, const Actor& actor, StateRe
   if (!provider_user_type_from(static_cast<int>(c.type)))
     return Error::validation("type", "Unknown provider user type.");
   if (auto e = check_invite_emails(c.emails)) return *e;
-  Builder b = Builder::as_member(a.value());
+  Builder b = as_member(a.value());
   std::set<std::string> seen;
   for (const auto& raw : c.emails) {
     std::string email = lower(raw);
@@ -353,7 +392,7 @@ Expected<Decision> run(const ReinviteProviderUser& c, const Actor& actor, StateR
   reinvited.provider_user_id = u->id;
   reinvited.token_sha256 = token_hash(token);
   reinvited.token_expires_at = env.now + kTokenLifetime;
-  Builder b = Builder::as_member(a.value());
+  Builder b = as_member(a.value());
   b.decision().tokens.push_back(std::move(token));
   return b.emit(provider_stream(c.provider_id), std::move(reinvited)).done();
 }
@@ -375,9 +414,7 @@ Expected<Decision> run(const AcceptProviderInvite& c, const Actor& actor, StateR
   fb::ProviderUserAcceptedT accepted;
   accepted.provider_user_id = u->id;
   accepted.user_id = actor.user_id;
-  return Builder(ActingAs::kDirect, std::nullopt)
-      .emit(provider_stream(c.provider_id), std::move(accepted))
-      .done();
+  return Builder::direct().emit(provider_stream(c.provider_id), std::move(accepted)).done();
 }
 
 Expected<Decision> run(const ConfirmProviderUsers& c, const Actor& actor, StateReader& states,
@@ -385,7 +422,7 @@ Expected<Decision> run(const ConfirmProviderUsers& c, const Actor& actor, StateR
   auto a = require_admin(states, c.provider_id, actor);
   if (!a.ok()) return a.error();
   if (c.keys.empty()) return Error::validation("keys", "The keys field is required.");
-  Builder b = Builder::as_member(a.value());
+  Builder b = as_member(a.value());
   std::set<ProviderUserId> seen;
   for (const auto& k : c.keys) {
     const ProviderUser* u = a->provider->user(k.provider_user_id);
@@ -416,7 +453,7 @@ Expected<Decision> run(const UpdateProviderUserType& c, const Actor& actor, Stat
     return Error::validation("type", "Unknown provider user type.");
   const ProviderUser* u = a->provider->user(c.provider_user_id);
   if (u == nullptr) return Error::not_found();
-  Builder b = Builder::as_member(a.value());
+  Builder b = as_member(a.value());
   if (u->type == c.type) return b.done();
   const bool demotes_last_admin = u->type == ProviderUserType::kProviderAdmin &&
                                   u->status == ProviderUserStatus::kConfirmed &&
@@ -434,7 +471,7 @@ Expected<Decision> run(const RemoveProviderUsers& c, const Actor& actor, StateRe
   if (!a.ok()) return a.error();
   if (c.provider_user_ids.empty()) return Error::validation("ids", "The ids field is required.");
   const ProviderState& p = *a->provider;
-  Builder b = Builder::as_member(a.value());
+  Builder b = as_member(a.value());
   std::set<ProviderUserId> removing;
   int admins_left = p.confirmed_admins();
   for (const auto& id : c.provider_user_ids) {
@@ -472,6 +509,14 @@ Expected<Decision> run(const CreateOrganization& c, const Actor& actor, StateRea
   if (!plan_type_from(static_cast<int>(c.plan))) return Error::validation("planType", "Unknown plan type.");
   if (c.seats < 1) return Error::validation("seats", "Seats must be at least 1.");
   if (auto e = check_email("billingEmail", c.billing_email)) return *e;
+  for (const OrganizationId& id : me->organizations) {
+    const OrganizationState* other = states.organization(id);
+    const OrganizationMember* m = other == nullptr ? nullptr : other->member_by_user_id(actor.user_id);
+    if (m != nullptr && m->status != OrganizationUserStatus::kRevoked &&
+        other->policy_enabled(PolicyType::kSingleOrg)) {
+      return Error::failed_precondition(msg::kSingleOrgForbidsCreating);
+    }
+  }
   fb::OrganizationCreatedT created;
   created.organization_id = env.new_id();
   created.name = c.name;
@@ -482,10 +527,13 @@ Expected<Decision> run(const CreateOrganization& c, const Actor& actor, StateRea
   created.owner_user_id = actor.user_id;
   created.owner_organization_user_id = env.new_id();
   created.owner_email = lower(me->email);
-  Builder b(ActingAs::kDirect, std::nullopt);
-  b.decision().created_ids.push_back(created.organization_id);
-  std::string stream = organization_stream(created.organization_id);
-  return b.emit(std::move(stream), std::move(created)).done();
+  const OrganizationId org_id = created.organization_id;
+  const OrganizationUserId owner_id = created.owner_organization_user_id;
+  Builder b = Builder::direct();
+  b.decision().created_ids.push_back(org_id);
+  b.emit(organization_stream(org_id), std::move(created));
+  emit_joined(b, actor.user_id, org_id, owner_id);
+  return b.done();
 }
 
 Expected<Decision> add_new_client(const AddClientOrg& c, const ProviderAccess& a, const Environment& env) {
@@ -499,7 +547,7 @@ Expected<Decision> add_new_client(const AddClientOrg& c, const ProviderAccess& a
   if (c.collection_name.empty())
     return Error::validation("collectionName", "The collectionName field is required.");
 
-  Builder b = Builder::as_member(a);
+  Builder b = as_member(a);
   fb::OrganizationCreatedT org;
   org.organization_id = env.new_id();
   org.name = c.name;
@@ -562,7 +610,7 @@ Expected<Decision> add_existing_client(const AddClientOrg& c, const Actor& actor
   linked.provider_id = p.id;
   linked.provider_organization_id = link.provider_organization_id;
   linked.billing_email = p.billing_email;
-  Builder b = Builder::as_member(a);
+  Builder b = as_member(a);
   b.decision().created_ids.push_back(link.provider_organization_id);
   b.emit(provider_stream(p.id), std::move(link)).emit(organization_stream(org->id), std::move(linked));
   return b.done();
@@ -611,7 +659,7 @@ Expected<Decision> run(const RemoveClientOrg& c, const Actor& actor, StateReader
   fb::OrganizationProviderUnlinkedT unlinked;
   unlinked.provider_id = c.provider_id;
   unlinked.billing_email = first_owner->email;
-  return Builder::as_member(a.value())
+  return as_member(a.value())
       .emit(provider_stream(c.provider_id), std::move(removed))
       .emit(organization_stream(org.id), std::move(unlinked))
       .done();
@@ -642,7 +690,7 @@ Expected<Decision> run(const UpdateClientOrg& c, const Actor& actor, StateReader
   fb::OrganizationUpdatedT org_updated;
   org_updated.name = c.name;
   org_updated.seats = c.assigned_seats;
-  return Builder::as_member(a.value())
+  return as_member(a.value())
       .emit(provider_stream(c.provider_id), std::move(link_updated))
       .emit(organization_stream(link.organization_id), std::move(org_updated))
       .done();
@@ -656,64 +704,13 @@ Expected<Decision> run(const OpenClientOrg& c, const Actor& actor, StateReader& 
   fb::ProviderOrganizationVaultAccessedT accessed;
   accessed.provider_organization_id = client->link->id;
   accessed.organization_id = client->link->organization_id;
-  return Builder::as_member(a.value())
+  return as_member(a.value())
       .emit(provider_stream(c.provider_id), std::move(accessed))
       .emit(organization_stream(client->link->organization_id), fb::OrganizationVaultAccessedT{})
       .done();
 }
 
 // --- organization members ---------------------------------------------------------------
-
-// The organization a command addresses and how the actor relates to it.
-struct OrgAccess {
-  const OrganizationState* org = nullptr;
-  const OrganizationMember* member = nullptr;  // the actor's own membership, any status
-  const ProviderState* provider = nullptr;     // the managing provider, when there is one
-  bool as_provider_user = false;               // a confirmed user of that provider
-
-  bool confirmed() const { return member != nullptr && member->status == OrganizationUserStatus::kConfirmed; }
-  // Owners, and provider users, who act as Owners of their clients.
-  bool owner_level() const {
-    return as_provider_user || (confirmed() && member->type == OrganizationUserType::kOwner);
-  }
-  bool manages_groups() const {
-    if (owner_level()) return true;
-    if (!confirmed()) return false;
-    return member->type == OrganizationUserType::kAdmin ||
-           (member->type == OrganizationUserType::kCustom && member->permissions.manage_groups);
-  }
-  bool manages_users() const {
-    if (owner_level()) return true;
-    if (!confirmed()) return false;
-    return member->type == OrganizationUserType::kAdmin ||
-           (member->type == OrganizationUserType::kCustom && member->permissions.manage_users);
-  }
-  Builder builder() const {
-    return as_provider_user ? Builder(ActingAs::kProviderUser, provider->id)
-                            : Builder(ActingAs::kDirect, std::nullopt);
-  }
-};
-
-Expected<OrgAccess> org_access(StateReader& states, const OrganizationId& id, const Actor& actor) {
-  OrgAccess a;
-  a.org = states.organization(id);
-  if (a.org == nullptr || !a.org->exists) return Error::not_found();
-  if (!actor.user_id.is_nil()) a.member = a.org->member_by_user_id(actor.user_id);
-  if (a.org->provider_id) {
-    // Read even when the actor is a member: the append then checks the provider's
-    // version, so rights granted through it can never be used after a removal.
-    a.provider = states.provider(*a.org->provider_id);
-    if (a.provider != nullptr && a.provider->exists && !a.provider->deleted && a.provider->enabled &&
-        !actor.user_id.is_nil()) {
-      const ProviderUser* pu = a.provider->user_by_user_id(actor.user_id);
-      a.as_provider_user = pu != nullptr && pu->status == ProviderUserStatus::kConfirmed;
-    }
-  }
-  if (a.member == nullptr && !a.as_provider_user) {
-    return actor.staff ? Error::permission_denied() : Error::not_found();
-  }
-  return a;
-}
 
 // Someone who may manage members, and the member a command targets.
 struct MemberTarget {
@@ -773,6 +770,17 @@ Expected<Decision> run(const InviteMembers& c, const Actor& actor, StateReader& 
     return Error::permission_denied(msg::kOnlyOwnersManageOwners);
   }
   if (auto e = check_invite_emails(c.emails)) return *e;
+  std::set<Uuid> seen_ids;
+  for (const auto& access : c.collections) {
+    if (a->org->collection(access.id) == nullptr)
+      return Error::validation("collections", msg::kCollectionNotFound);
+    if (!seen_ids.insert(access.id).second) return Error::validation("collections", msg::kRepeatedId);
+  }
+  seen_ids.clear();
+  for (const auto& group : c.groups) {
+    if (a->org->group(group) == nullptr) return Error::validation("groups", msg::kGroupNotFound);
+    if (!seen_ids.insert(group).second) return Error::validation("groups", msg::kRepeatedId);
+  }
   // Per-item results follow the input order; members already there are skipped.
   std::set<std::string> seen;
   std::vector<std::pair<std::string, bool>> emails;  // lower-cased, and whether to invite
@@ -798,6 +806,8 @@ Expected<Decision> run(const InviteMembers& c, const Actor& actor, StateReader& 
     invited.token_sha256 = token_hash(token);
     invited.token_expires_at = env.now + kTokenLifetime;
     invited.permissions = to_fb(c.permissions);
+    invited.collections = to_fb(c.collections);
+    invited.groups = c.groups;
     b.decision().items.push_back(ItemResult{invited.organization_user_id, email, ""});
     b.decision().created_ids.push_back(invited.organization_user_id);
     b.decision().tokens.push_back(std::move(token));
@@ -821,12 +831,14 @@ Expected<Decision> run(const AcceptMember& c, const Actor& actor, StateReader& s
   if (lower(me->email) != m->email) return Error::failed_precondition(msg::kEmailMismatch);
   if (org->member_by_user_id(actor.user_id) != nullptr)
     return Error::failed_precondition(msg::kAlreadyMember);
+  if (auto e = single_org_refusal(states, actor.user_id, *org)) return *e;
   fb::OrganizationUserAcceptedT accepted;
   accepted.organization_user_id = m->id;
   accepted.user_id = actor.user_id;
-  return Builder(ActingAs::kDirect, std::nullopt)
-      .emit(organization_stream(c.organization_id), std::move(accepted))
-      .done();
+  Builder b = Builder::direct();
+  b.emit(organization_stream(c.organization_id), std::move(accepted));
+  emit_joined(b, actor.user_id, c.organization_id, m->id);
+  return b.done();
 }
 
 Expected<Decision> run(const ConfirmMember& c, const Actor& actor, StateReader& states, const Environment&) {
@@ -839,6 +851,7 @@ Expected<Decision> run(const ConfirmMember& c, const Actor& actor, StateReader& 
   if (m.status != OrganizationUserStatus::kAccepted || !m.user_id)
     return Error::failed_precondition(msg::kNotAccepted);
   if (c.key.empty()) return Error::validation("key", "The key field is required.");
+  if (auto e = single_org_refusal(states, *m.user_id, *t->access.org)) return *e;
   fb::OrganizationUserConfirmedT confirmed;
   confirmed.organization_user_id = m.id;
   confirmed.user_id = *m.user_id;
@@ -892,7 +905,10 @@ Expected<Decision> run(const RemoveMember& c, const Actor& actor, StateReader& s
   fb::OrganizationUserRemovedT removed;
   removed.organization_user_id = t->target->id;
   removed.user_id = t->target->user_id.value_or(Uuid{});
-  return t->access.builder().emit(organization_stream(c.organization_id), std::move(removed)).done();
+  Builder b = t->access.builder();
+  b.emit(organization_stream(c.organization_id), std::move(removed));
+  if (t->target->user_id) emit_left(b, *t->target->user_id, c.organization_id);
+  return b.done();
 }
 
 Expected<Decision> run(const RevokeMember& c, const Actor& actor, StateReader& states, const Environment&) {
@@ -915,6 +931,9 @@ Expected<Decision> run(const RestoreMember& c, const Actor& actor, StateReader& 
   }
   if (m.status != OrganizationUserStatus::kRevoked) return Error::failed_precondition(msg::kAlreadyActive);
   if (!seats_available(*t->access.org, 1)) return Error::failed_precondition(msg::kSeatLimitReached);
+  if (m.user_id) {
+    if (auto e = single_org_refusal(states, *m.user_id, *t->access.org)) return *e;
+  }
   fb::OrganizationUserRestoredT restored;
   restored.organization_user_id = m.id;
   restored.status = static_cast<std::int8_t>(m.status_before_revoke);
@@ -1091,7 +1110,18 @@ const char* command_name(const Command& command) {
                                            "CreateGroup",
                                            "UpdateGroup",
                                            "DeleteGroup",
-                                           "SetGroupMembers"};
+                                           "SetGroupMembers",
+                                           "CreateCollection",
+                                           "UpdateCollection",
+                                           "DeleteCollection",
+                                           "SavePolicy",
+                                           "CreateItem",
+                                           "UpdateItem",
+                                           "SoftDeleteItem",
+                                           "RestoreItem",
+                                           "PurgeItem",
+                                           "ShareItem",
+                                           "UpdateItemCollections"};
   static_assert(std::size(kNames) == std::variant_size_v<Command>);
   return kNames[command.index()];
 }

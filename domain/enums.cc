@@ -17,6 +17,16 @@ std::optional<PlanType> plan_type_from(int v) {
   return std::nullopt;
 }
 
+std::optional<PolicyType> policy_type_from(int v) {
+  if (v < 0 || v > 11) return std::nullopt;
+  return static_cast<PolicyType>(v);
+}
+
+std::optional<CipherType> cipher_type_from(int v) {
+  if (v < 1 || v > 5) return std::nullopt;
+  return static_cast<CipherType>(v);
+}
+
 const char* plan_name(PlanType plan) {
   switch (plan) {
     case PlanType::kFree: return "Free";

@@ -49,6 +49,16 @@ std::uint32_t event_code(T type) {
     case T::GroupUpdated: return 1401;
     case T::GroupDeleted: return 1402;
     case T::OrganizationUserUpdatedGroups: return 1504;
+    case T::CollectionUpdated: return 1301;
+    case T::CollectionDeleted: return 1302;
+    case T::PolicyUpdated: return 1700;
+    case T::CipherCreated: return 1100;
+    case T::CipherUpdated: return 1101;
+    case T::CipherDeleted: return 1102;
+    case T::CipherShared: return 1105;
+    case T::CipherCollectionsUpdated: return 1106;
+    case T::CipherSoftDeleted: return 1115;
+    case T::CipherRestored: return 1116;
     default: return 0;
   }
 }
@@ -74,6 +84,7 @@ std::vector<std::uint8_t> token_hash(std::string_view token) { return sha256(tok
 std::string provider_stream(const ProviderId& id) { return "provider-" + id.to_string(); }
 std::string organization_stream(const OrganizationId& id) { return "org-" + id.to_string(); }
 std::string user_stream(const UserId& id) { return "user-" + id.to_string(); }
+std::string item_stream(const ItemId& id) { return "item-" + id.to_string(); }
 
 std::string email_stream(std::string_view email) {
   static constexpr char kHex[] = "0123456789abcdef";

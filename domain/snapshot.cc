@@ -11,7 +11,7 @@ namespace {
 
 // Bumped whenever a state gains a field or a field changes meaning: snapshots of
 // another format are refused and the stream replayed.
-constexpr std::uint16_t kFormat = 3;
+constexpr std::uint16_t kFormat = 4;
 
 using Builder = flatbuffers::FlatBufferBuilder;
 
@@ -52,6 +52,16 @@ Expected<const fb::StateSnapshot*> verified_root(std::string_view bytes, std::st
 
 std::string str(const flatbuffers::String* s) {
   return s == nullptr ? std::string() : s->str();
+}
+
+std::vector<CollectionAccess> access_of(const flatbuffers::Vector<const fb::CollectionAccess*>* v) {
+  std::vector<CollectionAccess> out;
+  if (v == nullptr) return out;
+  out.reserve(v->size());
+  for (const fb::CollectionAccess* a : *v)
+    out.push_back(
+        CollectionAccess{flatbuffers::UnPack(a->id()), a->read_only(), a->hide_passwords(), a->manage()});
+  return out;
 }
 
 std::vector<std::uint8_t> bytes_of(const flatbuffers::Vector<std::uint8_t>* v) {
@@ -166,11 +176,24 @@ std::string encode_snapshot(const OrganizationState& s) {
   collections.reserve(s.collections.size());
   for (const Collection& c : s.collections) {
     const auto name = fbb.CreateString(c.name);
+    const auto group_access = fbb.CreateVectorOfStructs(to_fb(c.groups));
+    const auto user_access = fbb.CreateVectorOfStructs(to_fb(c.users));
     const fb::Uuid id = flatbuffers::Pack(c.id);
     fb::CollectionSnapshotBuilder b(fbb);
     b.add_id(&id);
     b.add_name(name);
+    b.add_groups(group_access);
+    b.add_users(user_access);
     collections.push_back(b.Finish());
+  }
+  std::vector<flatbuffers::Offset<fb::PolicySnapshot>> policies;
+  for (const auto& [type, policy] : s.policies) {
+    const auto data = fbb.CreateString(policy.data);
+    fb::PolicySnapshotBuilder b(fbb);
+    b.add_type(static_cast<std::int16_t>(type));
+    b.add_enabled(policy.enabled);
+    b.add_data(data);
+    policies.push_back(b.Finish());
   }
   std::vector<flatbuffers::Offset<fb::GroupSnapshot>> groups;
   groups.reserve(s.groups.size());
@@ -190,6 +213,7 @@ std::string encode_snapshot(const OrganizationState& s) {
   const auto members_offset = fbb.CreateVector(members);
   const auto collections_offset = fbb.CreateVector(collections);
   const auto groups_offset = fbb.CreateVector(groups);
+  const auto policies_offset = fbb.CreateVector(policies);
   const auto name = fbb.CreateString(s.name);
   const auto billing_email = fbb.CreateString(s.billing_email);
   const fb::Uuid id = flatbuffers::Pack(s.id);
@@ -210,6 +234,7 @@ std::string encode_snapshot(const OrganizationState& s) {
   b.add_members(members_offset);
   b.add_collections(collections_offset);
   b.add_groups(groups_offset);
+  b.add_policies(policies_offset);
   b.add_creation_date(s.creation_date);
   return finish(fbb, fb::AggregateSnapshot::OrganizationSnapshot, b.Finish().Union());
 }
@@ -299,8 +324,19 @@ Expected<OrganizationState> decode_organization_snapshot(std::string_view bytes)
   }
   if (const auto* collections = o.collections()) {
     s.collections.reserve(collections->size());
-    for (const fb::CollectionSnapshot* c : *collections)
-      s.collections.push_back({uuid(c->id()), str(c->name())});
+    for (const fb::CollectionSnapshot* c : *collections) {
+      Collection& out = s.collections.emplace_back();
+      out.id = uuid(c->id());
+      out.name = str(c->name());
+      out.groups = access_of(c->groups());
+      out.users = access_of(c->users());
+    }
+  }
+  if (const auto* policies = o.policies()) {
+    for (const fb::PolicySnapshot* p : *policies) {
+      const auto type = static_cast<PolicyType>(p->type());
+      s.policies[type] = Policy{type, p->enabled(), str(p->data())};
+    }
   }
   if (const auto* groups = o.groups()) {
     s.groups.reserve(groups->size());

@@ -61,6 +61,55 @@ const Group* OrganizationState::group(const GroupId& id) const {
   return find_in(groups, [&](const Group& g) { return g.id == id; });
 }
 
+const Collection* OrganizationState::collection(const CollectionId& id) const {
+  return find_in(collections, [&](const Collection& c) { return c.id == id; });
+}
+bool OrganizationState::policy_enabled(PolicyType type) const {
+  auto it = policies.find(type);
+  return it != policies.end() && it->second.enabled;
+}
+
+std::optional<CollectionAccess> OrganizationState::access_to(const CollectionId& collection_id,
+                                                             const OrganizationUserId& member_id) const {
+  const Collection* c = collection(collection_id);
+  if (c == nullptr) return std::nullopt;
+  std::optional<CollectionAccess> out;
+  auto grant = [&](const CollectionAccess& a) {
+    if (!out) {
+      out = CollectionAccess{collection_id, a.read_only, a.hide_passwords, a.manage};
+      return;
+    }
+    out->read_only = out->read_only && a.read_only;
+    out->hide_passwords = out->hide_passwords && a.hide_passwords;
+    out->manage = out->manage || a.manage;
+  };
+  for (const auto& a : c->users)
+    if (a.id == member_id) grant(a);
+  for (const auto& a : c->groups) {
+    const Group* g = group(a.id);
+    if (g != nullptr && std::find(g->members.begin(), g->members.end(), member_id) != g->members.end())
+      grant(a);
+  }
+  return out;
+}
+
+std::vector<fb::CollectionAccess> to_fb(const std::vector<CollectionAccess>& access) {
+  std::vector<fb::CollectionAccess> out;
+  out.reserve(access.size());
+  for (const auto& a : access)
+    out.emplace_back(flatbuffers::Pack(a.id), a.read_only, a.hide_passwords, a.manage);
+  return out;
+}
+
+std::vector<CollectionAccess> from_fb(const std::vector<fb::CollectionAccess>& access) {
+  std::vector<CollectionAccess> out;
+  out.reserve(access.size());
+  for (const auto& a : access)
+    out.push_back(
+        CollectionAccess{flatbuffers::UnPack(a.id()), a.read_only(), a.hide_passwords(), a.manage()});
+  return out;
+}
+
 const OrganizationMember* OrganizationState::member(const OrganizationUserId& id) const {
   return find_in(members, [&](const OrganizationMember& m) { return m.id == id; });
 }
@@ -96,6 +145,12 @@ void evolve(UserState& s, const EventPayload& e, Timestamp) {
     s.id = r->user_id;
     s.email = r->email;
     s.name = r->name;
+  } else if (const auto* j = e.AsUserJoinedOrganization()) {
+    if (std::find(s.organizations.begin(), s.organizations.end(), j->organization_id) ==
+        s.organizations.end())
+      s.organizations.push_back(j->organization_id);
+  } else if (const auto* l = e.AsUserLeftOrganization()) {
+    std::erase(s.organizations, l->organization_id);
   }
 }
 
@@ -294,6 +349,14 @@ void evolve(OrganizationState& s, const EventPayload& e, Timestamp at) {
       m.permissions = from_fb(p.permissions);
       m.token_sha256 = p.token_sha256;
       m.token_expires_at = p.token_expires_at;
+      for (const auto& a : from_fb(p.collections)) {
+        if (auto* c = find_in(s.collections, [&](const Collection& x) { return x.id == a.id; }))
+          c->users.push_back(CollectionAccess{m.id, a.read_only, a.hide_passwords, a.manage});
+      }
+      for (const auto& g : p.groups) {
+        if (auto* group = find_in(s.groups, [&](const Group& x) { return x.id == g; }))
+          group->members.push_back(m.id);
+      }
       s.members.push_back(std::move(m));
       break;
     }
@@ -326,6 +389,8 @@ void evolve(OrganizationState& s, const EventPayload& e, Timestamp at) {
       const auto id = e.AsOrganizationUserRemoved()->organization_user_id;
       std::erase_if(s.members, [&](const OrganizationMember& m) { return m.id == id; });
       for (auto& g : s.groups) std::erase(g.members, id);
+      for (auto& c : s.collections)
+        std::erase_if(c.users, [&](const CollectionAccess& a) { return a.id == id; });
       break;
     }
     case T::GroupCreated: {
@@ -341,6 +406,8 @@ void evolve(OrganizationState& s, const EventPayload& e, Timestamp at) {
     case T::GroupDeleted: {
       const auto id = e.AsGroupDeleted()->group_id;
       std::erase_if(s.groups, [&](const Group& g) { return g.id == id; });
+      for (auto& c : s.collections)
+        std::erase_if(c.groups, [&](const CollectionAccess& a) { return a.id == id; });
       break;
     }
     case T::GroupMembersSet: {
@@ -363,9 +430,97 @@ void evolve(OrganizationState& s, const EventPayload& e, Timestamp at) {
     }
     case T::CollectionCreated: {
       const auto& p = *e.AsCollectionCreated();
-      s.collections.push_back(Collection{p.collection_id, p.name});
+      s.collections.push_back(Collection{p.collection_id, p.name, from_fb(p.groups), from_fb(p.users)});
       break;
     }
+    case T::CollectionUpdated: {
+      const auto& p = *e.AsCollectionUpdated();
+      if (auto* c = find_in(s.collections, [&](const Collection& x) { return x.id == p.collection_id; })) {
+        c->name = p.name;
+        c->groups = from_fb(p.groups);
+        c->users = from_fb(p.users);
+      }
+      break;
+    }
+    case T::CollectionDeleted: {
+      const auto id = e.AsCollectionDeleted()->collection_id;
+      std::erase_if(s.collections, [&](const Collection& c) { return c.id == id; });
+      break;
+    }
+    case T::PolicyUpdated: {
+      const auto& p = *e.AsPolicyUpdated();
+      const auto type = static_cast<PolicyType>(p.type);
+      s.policies[type] = Policy{type, p.enabled, p.data};
+      break;
+    }
+    default: break;
+  }
+}
+
+namespace {
+std::vector<ItemField> item_fields(const std::vector<std::unique_ptr<fb::CipherFieldT>>& fields) {
+  std::vector<ItemField> out;
+  out.reserve(fields.size());
+  for (const auto& f : fields)
+    if (f) out.push_back(ItemField{f->name, f->value});
+  return out;
+}
+}  // namespace
+
+void evolve(ItemState& s, const EventPayload& e, Timestamp at) {
+  switch (e.type) {
+    case T::CipherCreated: {
+      const auto& p = *e.AsCipherCreated();
+      s.exists = true;
+      s.id = p.cipher_id;
+      s.type = static_cast<CipherType>(p.type);
+      if (!p.user_id.is_nil()) s.owner = p.user_id;
+      if (!p.organization_id.is_nil()) s.organization_id = p.organization_id;
+      s.collection_ids = p.collection_ids;
+      s.name = p.name;
+      s.notes = p.notes;
+      s.fields = item_fields(p.fields);
+      s.creation_date = s.revision_date = at;
+      break;
+    }
+    case T::CipherUpdated: {
+      const auto& p = *e.AsCipherUpdated();
+      s.name = p.name;
+      s.notes = p.notes;
+      s.fields = item_fields(p.fields);
+      s.revision_date = at;
+      break;
+    }
+    case T::CipherSoftDeleted:
+      s.deleted_at = at;
+      s.revision_date = at;
+      break;
+    case T::CipherRestored:
+      s.deleted_at = 0;
+      s.revision_date = at;
+      break;
+    case T::CipherDeleted:
+      s.exists = false;
+      s.purged = true;
+      s.name.clear();
+      s.notes.clear();
+      s.fields.clear();
+      break;
+    case T::CipherShared: {
+      const auto& p = *e.AsCipherShared();
+      s.owner.reset();
+      s.organization_id = p.organization_id;
+      s.collection_ids = p.collection_ids;
+      s.name = p.name;
+      s.notes = p.notes;
+      s.fields = item_fields(p.fields);
+      s.revision_date = at;
+      break;
+    }
+    case T::CipherCollectionsUpdated:
+      s.collection_ids = e.AsCipherCollectionsUpdated()->collection_ids;
+      s.revision_date = at;
+      break;
     default: break;
   }
 }

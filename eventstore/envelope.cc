@@ -124,6 +124,7 @@ Status view(std::uint64_t position, std::string_view stored, RocksDbEventStore::
   out.recorded_at_us = env->recorded_at_us();
   out.metadata = as_view(env->metadata());
   out.payload = as_view(env->payload());
+  out.command_id = from_fb(env->command_id());
   out.envelope = stored;
   return Status::ok_status();
 }

@@ -47,6 +47,9 @@ struct Config : bench::CommonFlags {
   std::size_t cold_load_events = 1000;  // events in the provider stream loaded cold
   std::size_t cold_load_clients = 10;   // its clients, which the other events touch
   std::size_t cold_load_reps = 20;
+  std::size_t item_orgs = 10;        // organizations whose items the callers edit
+  std::size_t items_per_caller = 4;  // each caller's own items, edited in turn
+  std::size_t item_edits_per_caller = 300;
 
   // The plain-RocksDB ceiling, as in eventstore_bench.
   std::size_t raw_streams = 1000;
@@ -72,6 +75,7 @@ Config parse_args(int argc, char** argv) {
     cfg.providers = 100;
     cfg.clients = 5;
     cfg.cold_load_reps = 5;
+    cfg.item_edits_per_caller = 50;
     cfg.raw_buffered_writes = 20'000;
     cfg.raw_sync_writes_per_writer = 100;
   }
@@ -103,6 +107,8 @@ constexpr const char* kKey = "2.AAAA|BBBB|CCCC";
 std::unique_ptr<portal::Engine> open_engine(const std::string& dir, es::Durability durability) {
   portal::EngineOptions options;
   options.durability = durability;
+  // The write path alone: the read models' cost is measured by projections_bench.
+  options.projections = false;
   return unwrap(portal::Engine::open(dir, options), "open the engine in " + dir);
 }
 
@@ -207,6 +213,87 @@ MixFigure run_mix(const Config& cfg, const std::string& dir, es::Durability dura
       static_cast<double>(engine->store().last_position() - events_before) / static_cast<double>(commands);
   engine->close();
   return f;
+}
+
+// ---------------------------------------------------------------------------
+// Item edits: sync_callers callers, each a confirmed member of one of item_orgs
+// organizations with edit access to its collection, edit items of their own.
+// Every edit is authorized against the organization's state and its append checks
+// the organization stream's version, but writes only the item's stream: edits of
+// different items must not serialize on the organization.
+
+constexpr const char* kItemName = "2.aXY=|Y3Q=|bWFj";
+constexpr const char* kItemSecret = "2.c2VjcmV0|cGFzc3dvcmQ=|bWFjbWFj";
+
+double run_item_edits(const Config& cfg, const std::string& dir) {
+  auto engine = open_engine(dir, es::Durability::kSync);
+  auto run = [&](const d::Command& c, const d::Actor& a) {
+    return unwrap(engine->execute(c, a), d::command_name(c));
+  };
+  auto register_user = [&](const std::string& email) {
+    const d::UserId id = random_uuid();
+    run(d::RegisterUser{id, email, "User"}, as(id));
+    return id;
+  };
+  struct Org {
+    d::OrganizationId id;
+    d::UserId owner;
+    d::CollectionId collection;
+  };
+  std::vector<Org> orgs;
+  for (std::size_t o = 0; o < cfg.item_orgs; ++o) {
+    Org org;
+    org.owner = register_user("owner-" + std::to_string(o) + "@org.example");
+    org.id = run(d::CreateOrganization{"Org " + std::to_string(o), d::PlanType::kTeamsAnnually,
+                                       static_cast<int>(cfg.sync_callers + 1), "billing@org.example"},
+                 as(org.owner))
+                 .created_ids.at(0);
+    org.collection = run(d::CreateCollection{org.id, "Shared", {}, {}}, as(org.owner)).created_ids.at(0);
+    orgs.push_back(org);
+  }
+  // Untimed: each caller joins its organization with edit access and creates its items.
+  struct Caller {
+    d::UserId user;
+    std::vector<d::ItemId> items;
+  };
+  std::vector<Caller> callers(cfg.sync_callers);
+  for (std::size_t c = 0; c < callers.size(); ++c) {
+    const Org& org = orgs[c % orgs.size()];
+    const std::string email = "member-" + std::to_string(c) + "@org.example";
+    callers[c].user = register_user(email);
+    auto invited = run(
+        d::InviteMembers{
+            org.id, {email}, d::OrganizationUserType::kUser, {}, {{org.collection, false, false, false}}, {}},
+        as(org.owner));
+    const d::OrganizationUserId member = invited.created_ids.at(0);
+    run(d::AcceptMember{org.id, member, invited.tokens.at(0)}, as(callers[c].user));
+    run(d::ConfirmMember{org.id, member, kKey}, as(org.owner));
+    for (std::size_t i = 0; i < cfg.items_per_caller; ++i) {
+      callers[c].items.push_back(run(d::CreateItem{d::CipherType::kLogin,
+                                                   org.id,
+                                                   {org.collection},
+                                                   {kItemName, "", {{"login.password", kItemSecret}}}},
+                                     as(callers[c].user))
+                                     .created_ids.at(0));
+    }
+  }
+  std::latch ready(static_cast<std::ptrdiff_t>(callers.size() + 1));
+  std::vector<std::thread> threads;
+  for (const Caller& caller : callers) {
+    threads.emplace_back([&, caller] {
+      ready.arrive_and_wait();
+      for (std::size_t e = 0; e < cfg.item_edits_per_caller; ++e) {
+        const d::ItemId item = caller.items[e % caller.items.size()];
+        run(d::UpdateItem{item, {kItemName, kItemName, {{"login.password", kItemSecret}}}}, as(caller.user));
+      }
+    });
+  }
+  ready.arrive_and_wait();
+  const auto t0 = bench::Clock::now();
+  for (auto& t : threads) t.join();
+  const double secs = bench::seconds_since(t0);
+  engine->close();
+  return static_cast<double>(callers.size() * cfg.item_edits_per_caller) / secs;
 }
 
 // ---------------------------------------------------------------------------
@@ -343,6 +430,7 @@ constexpr bench::Target kTargets[] = {
     {"ratio_commands_vs_raw", true, 0.5},
     {"ratio_commands_sync_vs_raw", true, 1.0},
     {"cold_load_us_1000_events", false, 300},
+    {"ratio_items_sync_vs_raw", true, 1.0},
 };
 
 void print_table(const std::map<std::string, double>& m, const Config& cfg) {
@@ -359,6 +447,10 @@ void print_table(const std::map<std::string, double>& m, const Config& cfg) {
        bench::with_commas(at("raw_rocksdb_sync_64writers_eps")),
        bench::fixed(at("ratio_commands_sync_vs_raw"), 2), "ratio >= 1.0",
        result("ratio_commands_sync_vs_raw")},
+      {"item edits, sync, " + callers + " callers, 10 orgs (edits/s vs events/s)",
+       bench::with_commas(at("item_writes_per_s_sync_64")),
+       bench::with_commas(at("raw_rocksdb_sync_64writers_eps")),
+       bench::fixed(at("ratio_items_sync_vs_raw"), 2), "ratio >= 1.0", result("ratio_items_sync_vs_raw")},
       {"cold load, 1000-event provider stream (us)", bench::fixed(at("cold_load_us_1000_events"), 1),
        bench::fixed(at("cold_load_store_read_us"), 1), "-", "ours <= 300",
        result("cold_load_us_1000_events")},
@@ -422,6 +514,14 @@ int main(int argc, char** argv) {
     samples.record("raw_rocksdb_sync_64writers_eps", raw_s);
     samples.record("ratio_commands_sync_vs_raw", sync.commands_per_s / raw_s);
 
+    {
+      bench::progress(run, cfg.runs, "item_writes_per_s_sync_64 (64 callers, 10 organizations)");
+      bench::ScratchDir dir(tag + "-items");
+      const double items = run_item_edits(cfg, dir.path());
+      samples.record("item_writes_per_s_sync_64", items);
+      samples.record("ratio_items_sync_vs_raw", items / raw_s);
+    }
+
     bench::progress(run, cfg.runs, "cold_load_us_1000_events");
     bench::ScratchDir dir(tag + "-cold");
     const ColdLoadSetup setup = build_long_provider(cfg, dir.path());
@@ -447,6 +547,8 @@ int main(int argc, char** argv) {
                                           "commands_per_s_sync_64",
                                           "raw_rocksdb_sync_64writers_eps",
                                           "ratio_commands_sync_vs_raw",
+                                          "item_writes_per_s_sync_64",
+                                          "ratio_items_sync_vs_raw",
                                           "cold_load_us_1000_events",
                                           "cold_load_store_read_us",
                                           "events_per_command",

@@ -72,6 +72,7 @@ class World : public StateReader {
   const OrganizationState* organization(const OrganizationId& id) override {
     return find(organizations_, id);
   }
+  const ItemState* item(const ItemId& id) override { return find(items_, id); }
 
   const Environment& env() const { return env_; }
   Timestamp now() const { return env_.now; }
@@ -96,6 +97,8 @@ class World : public StateReader {
       evolve(providers_[uuid_after("provider-")], payload, env_.now);
     } else if (stream.starts_with("org-")) {
       evolve(organizations_[uuid_after("org-")], payload, env_.now);
+    } else if (stream.starts_with("item-")) {
+      evolve(items_[uuid_after("item-")], payload, env_.now);
     } else {
       throw std::runtime_error("stream of no known category: " + stream);
     }
@@ -123,6 +126,7 @@ class World : public StateReader {
   std::map<std::string, EmailState> emails_;  // by stream name: email-<sha256 of the lower-cased email>
   std::map<Uuid, ProviderState> providers_;
   std::map<Uuid, OrganizationState> organizations_;
+  std::map<Uuid, ItemState> items_;
   std::vector<LoggedEvent> log_;
   std::vector<std::string> issued_tokens_;
 };

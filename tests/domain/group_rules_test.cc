@@ -503,7 +503,7 @@ TEST(GroupSetMembers, AnUnknownGroupIsNotFound) {
   EXPECT_TRUE(group_of(w, c.new_client_org, globex_group).members.empty());
 }
 
-// Removing a member drops them from every group: state only, no extra event.
+// Removing a member drops them from every group: state only, no group event.
 TEST(GroupSetMembers, ARemovedMemberLeavesEveryGroup) {
   World w;
   Cast c = build_cast(w);
@@ -512,7 +512,8 @@ TEST(GroupSetMembers, ARemovedMemberLeavesEveryGroup) {
   const GroupId b = create_group(w, c.client_owner, t.org, "B", {t.user2.id, t.user.id});
   const GroupId none = create_group(w, c.client_owner, t.org, "None", {t.admin.id});
   auto r = run(w, RemoveMember{t.org, t.user.id}, c.client_owner);
-  EXPECT_TRUE(has_events(r, {{organization_stream(t.org), "OrganizationUserRemoved", 1503}}));
+  EXPECT_TRUE(has_events(r, {{organization_stream(t.org), "OrganizationUserRemoved", 1503},
+                             {user_stream(t.user.actor.user_id), "UserLeftOrganization", 0}}));
   EXPECT_EQ(group_of(w, t.org, a).members, (Ids{t.admin.id}));
   EXPECT_EQ(group_of(w, t.org, b).members, (Ids{t.user2.id}));
   EXPECT_EQ(group_of(w, t.org, none).members, (Ids{t.admin.id}));

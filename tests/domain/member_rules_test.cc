@@ -319,7 +319,9 @@ TEST(MemberAccept, TheInviteeAccepts) {
   MemberInvitation inv = invite_member(w, c.client_owner, c.adopted_org, "new@contoso.test");
   Actor invitee = register_user(w, "new@contoso.test");
   auto r = run(w, AcceptMember{c.adopted_org, inv.id, inv.token}, invitee);
-  EXPECT_TRUE(has_events(r, {{organization_stream(c.adopted_org), "OrganizationUserAccepted", 0}}));
+  EXPECT_TRUE(has_events(r, {{organization_stream(c.adopted_org), "OrganizationUserAccepted", 0},
+                             {user_stream(invitee.user_id), "UserJoinedOrganization", 0}}));
+  EXPECT_EQ(w.user(invitee.user_id)->organizations, (std::vector<OrganizationId>{c.adopted_org}));
   EXPECT_TRUE(recorded_as(r, invitee, ActingAs::kDirect));
   ASSERT_TRUE(r.ok());
   const auto& e = *r->events[0].payload.AsOrganizationUserAccepted();
@@ -514,7 +516,9 @@ TEST(MemberManagers, ConfirmedProviderUsersActAsOwners) {
     // ... and remove one.
     ASSERT_TRUE(is_ok(run(w, update_cmd(t.org, id, OrganizationUserType::kOwner), *actor)));
     auto remove = run(w, RemoveMember{t.org, id}, *actor);
-    EXPECT_TRUE(has_events(remove, {{organization_stream(t.org), "OrganizationUserRemoved", 1503}}));
+    EXPECT_TRUE(has_events(remove, {{organization_stream(t.org), "OrganizationUserRemoved", 1503},
+                                    {user_stream(invitee.user_id), "UserLeftOrganization", 0}}));
+    EXPECT_TRUE(w.user(invitee.user_id)->organizations.empty());
     EXPECT_TRUE(recorded_as(remove, *actor, ActingAs::kProviderUser, c.provider));
     EXPECT_EQ(w.organization(t.org)->member(id), nullptr);
   }
@@ -776,7 +780,8 @@ TEST(MemberRemove, AnOwnerRemovesMembersAndTheirSeatsFree) {
   MemberInvitation invited = invite_member(w, c.client_owner, t.org, "invited@contoso.test");
   const int seats_before = w.organization(t.org)->occupied_seats();
   auto r = run(w, RemoveMember{t.org, t.user.id}, c.client_owner);
-  EXPECT_TRUE(has_events(r, {{organization_stream(t.org), "OrganizationUserRemoved", 1503}}));
+  EXPECT_TRUE(has_events(r, {{organization_stream(t.org), "OrganizationUserRemoved", 1503},
+                             {user_stream(t.user.actor.user_id), "UserLeftOrganization", 0}}));
   EXPECT_TRUE(recorded_as(r, c.client_owner, ActingAs::kDirect));
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->events[0].payload.AsOrganizationUserRemoved()->organization_user_id, t.user.id);
@@ -904,7 +909,8 @@ TEST(MemberLifecycle, ANewClientsOwnerJoinsAndThenTheProviderCanUnlinkIt) {
 
   Actor owner = register_user(w, "owner@initech.test", "Ines Initech");
   auto accept = run(w, AcceptMember{org, initech.owner_organization_user_id, initech.owner_token}, owner);
-  EXPECT_TRUE(has_events(accept, {{organization_stream(org), "OrganizationUserAccepted", 0}}));
+  EXPECT_TRUE(has_events(accept, {{organization_stream(org), "OrganizationUserAccepted", 0},
+                                  {user_stream(owner.user_id), "UserJoinedOrganization", 0}}));
   EXPECT_TRUE(recorded_as(accept, owner, ActingAs::kDirect));
   // Accepted is not yet confirmed.
   EXPECT_TRUE(is_refused(run(w, RemoveClientOrg{c.provider, initech.provider_organization_id}, c.owner),

@@ -771,7 +771,9 @@ TEST(CreateOrganization, TheCreatorBecomesItsConfirmedOwner) {
   auto r = run(w, CreateOrganization{"Initech", PlanType::kTeamsMonthly, 3, "it@initech.test"}, creator);
   ASSERT_TRUE(is_ok(r));
   const OrganizationId id = r->created_ids.at(0);
-  EXPECT_TRUE(has_events(r, {{organization_stream(id), "OrganizationCreated", 0}}));
+  EXPECT_TRUE(has_events(r, {{organization_stream(id), "OrganizationCreated", 0},
+                             {user_stream(creator.user_id), "UserJoinedOrganization", 0}}));
+  EXPECT_EQ(w.user(creator.user_id)->organizations, (std::vector<OrganizationId>{id}));
   EXPECT_TRUE(recorded_as(r, creator, ActingAs::kDirect));
   const OrganizationState& org = *w.organization(id);
   EXPECT_EQ(org.status, OrganizationStatus::kCreated);

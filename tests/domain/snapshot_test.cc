@@ -80,10 +80,13 @@ void expect_same(const OrganizationState& a, const OrganizationState& b) {
               std::tie(b.groups[i].id, b.groups[i].name, b.groups[i].members))
         << "group " << i;
   }
+  EXPECT_EQ(a.policies, b.policies);
   ASSERT_EQ(a.collections.size(), b.collections.size());
   for (std::size_t i = 0; i < a.collections.size(); ++i) {
     EXPECT_EQ(a.collections[i].id, b.collections[i].id) << "collection " << i;
     EXPECT_EQ(a.collections[i].name, b.collections[i].name) << "collection " << i;
+    EXPECT_EQ(a.collections[i].groups, b.collections[i].groups) << "collection " << i;
+    EXPECT_EQ(a.collections[i].users, b.collections[i].users) << "collection " << i;
   }
 }
 
@@ -145,8 +148,10 @@ OrganizationState full_organization() {
   s.members.push_back(revoked);
   s.groups.push_back(Group{id_of(100), "Accounting", {id_of(60), id_of(70)}});
   s.groups.push_back(Group{id_of(110), "Empty", {}});
-  s.collections.push_back({id_of(80), "Default"});
-  s.collections.push_back({id_of(90), "2.enc|name|bytes"});
+  s.collections.push_back({id_of(80), "Default", {{id_of(100), true, false, false}}, {{id_of(60), false, true, true}}});
+  s.collections.push_back({id_of(90), "2.enc|name|bytes", {}, {}});
+  s.policies[PolicyType::kSingleOrg] = Policy{PolicyType::kSingleOrg, true, ""};
+  s.policies[PolicyType::kPasswordGenerator] = Policy{PolicyType::kPasswordGenerator, false, R"({"minLength":12})"};
   s.creation_date = 1234;
   return s;
 }

@@ -7,6 +7,7 @@
 // events.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -18,6 +19,8 @@
 #include "portal/domain/error.h"
 #include "portal/eventstore/event_store.h"
 #include "portal/eventstore/rocksdb_event_store.h"
+#include "portal/projections/projection_db.h"
+#include "portal/projections/runner.h"
 
 namespace portal {
 
@@ -33,6 +36,9 @@ struct EngineOptions {
   std::uint64_t snapshot_every = 64;
   // Attempts on a wrong expected version before answering kAborted.
   int max_attempts = 10;
+  // Run the read models (audit log, administration history) in a background
+  // thread: catch up from their checkpoints, then follow the log.
+  bool projections = true;
 };
 
 struct CommandResult {
@@ -45,9 +51,16 @@ struct CommandResult {
   std::vector<std::string> tokens;  // shown once per execution; re-derived on re-submission
 };
 
+// An item as an actor may see it.
+struct ItemView {
+  domain::ItemState item;
+  domain::ItemRights rights;
+};
+
 class Engine {
  public:
-  static domain::Expected<std::unique_ptr<Engine>> open(const std::string& dir, const EngineOptions& options = {});
+  static domain::Expected<std::unique_ptr<Engine>> open(const std::string& dir,
+                                                        const EngineOptions& options = {});
   ~Engine();
 
   // Runs a command as the actor. command_id: the caller's exactly-once key; a
@@ -60,8 +73,28 @@ class Engine {
   domain::Expected<std::optional<domain::ProviderState>> provider(const domain::ProviderId& id);
   domain::Expected<std::optional<domain::OrganizationState>> organization(const domain::OrganizationId& id);
   domain::Expected<std::optional<domain::UserState>> user(const domain::UserId& id);
+  domain::Expected<std::optional<domain::ItemState>> item(const domain::ItemId& id);
+
+  // Reads on behalf of an actor, under the domain's visibility rules: an item by
+  // domain::item_rights, an organization's console by domain::may_view_organization.
+  // What the actor may not see is kNotFound (or kPermissionDenied where the domain
+  // says so), exactly as a command on it would be.
+  domain::Expected<ItemView> read_item(const domain::ItemId& id, const domain::Actor& actor);
+  domain::Expected<domain::OrganizationState> read_organization(const domain::OrganizationId& id,
+                                                                const domain::Actor& actor);
 
   eventstore::EventStore& store();
+
+  // The read models, in data-dir/projections. runner() is nullptr when
+  // EngineOptions::projections is off.
+  projections::ProjectionDb& projection_db();
+  projections::Runner* runner();
+  // Read-your-writes: waits (at most timeout) until projection `name` has folded
+  // in min_position, the last_position of a command's result. kUnavailable when
+  // it has not in time, kFailedPrecondition when the projection has stopped on an
+  // error (the message names the position and the reason).
+  domain::Expected<bool> wait_for_projection(std::string_view name, std::uint64_t min_position,
+                                             std::chrono::milliseconds timeout = std::chrono::seconds(5));
   void close();
 
  private:

@@ -136,11 +136,22 @@ struct Permissions {  // what a Custom member may do
   bool access_event_logs = false;
   friend bool operator==(const Permissions&, const Permissions&) = default;
 };
+// A member's or a group's access to a collection; in an invitation, id is the
+// collection the invited member gets.
+struct CollectionAccess {
+  Uuid id;
+  bool read_only = false;
+  bool hide_passwords = false;
+  bool manage = false;
+  friend bool operator==(const CollectionAccess&, const CollectionAccess&) = default;
+};
 struct InviteMembers {
   OrganizationId organization_id;
   std::vector<std::string> emails;
   OrganizationUserType type = OrganizationUserType::kUser;
   Permissions permissions;
+  std::vector<CollectionAccess> collections;  // id: a collection of the organization
+  std::vector<GroupId> groups;
 };
 struct AcceptMember {
   OrganizationId organization_id;
@@ -192,13 +203,83 @@ struct SetGroupMembers {
   std::vector<OrganizationUserId> members;
 };
 
+// Collections
+struct CreateCollection {
+  OrganizationId organization_id;
+  std::string name;  // as the client sends it (normally an EncString), at most 1000 characters
+  std::vector<CollectionAccess> groups;  // id: a group
+  std::vector<CollectionAccess> users;   // id: an organization user
+};
+struct UpdateCollection {  // name and both access lists are replaced
+  OrganizationId organization_id;
+  CollectionId collection_id;
+  std::string name;
+  std::vector<CollectionAccess> groups;
+  std::vector<CollectionAccess> users;
+};
+struct DeleteCollection {
+  OrganizationId organization_id;
+  CollectionId collection_id;
+};
+
+// Policies
+struct SavePolicy {
+  OrganizationId organization_id;
+  PolicyType type = PolicyType::kTwoFactorAuthentication;
+  bool enabled = false;
+  std::string data;  // the policy's options as a JSON object, stored as given; empty: none
+};
+
+// Vault items. Every text is an EncString, encrypted by the client.
+struct ItemField {
+  std::string name;   // "login.username", "login.uris.0", "card.number", ...
+  std::string value;  // EncString
+  friend bool operator==(const ItemField&, const ItemField&) = default;
+};
+struct ItemContent {
+  std::string name;   // EncString, required
+  std::string notes;  // EncString, or empty
+  std::vector<ItemField> fields;
+};
+struct CreateItem {
+  CipherType type = CipherType::kLogin;
+  std::optional<OrganizationId> organization_id;  // none: a personal item of the actor
+  std::vector<CollectionId> collection_ids;       // at least one for an organization item
+  ItemContent content;
+};
+struct UpdateItem {
+  ItemId item_id;
+  ItemContent content;
+};
+struct SoftDeleteItem {  // to the trash
+  ItemId item_id;
+};
+struct RestoreItem {  // out of the trash
+  ItemId item_id;
+};
+struct PurgeItem {  // gone for good
+  ItemId item_id;
+};
+struct ShareItem {  // a personal item moves into an organization, re-encrypted with its key
+  ItemId item_id;
+  OrganizationId organization_id;
+  std::vector<CollectionId> collection_ids;
+  ItemContent content;
+};
+struct UpdateItemCollections {
+  ItemId item_id;
+  std::vector<CollectionId> collection_ids;
+};
+
 using Command =
     std::variant<RegisterUser, InviteProvider, SetupProvider, UpdateProvider, EnableProvider, DisableProvider,
                  SetProviderPlan, DeleteProvider, InviteProviderUsers, ReinviteProviderUser,
                  AcceptProviderInvite, ConfirmProviderUsers, UpdateProviderUserType, RemoveProviderUsers,
                  CreateOrganization, AddClientOrg, RemoveClientOrg, UpdateClientOrg, OpenClientOrg,
                  InviteMembers, AcceptMember, ConfirmMember, UpdateMember, RemoveMember, RevokeMember,
-                 RestoreMember, CreateGroup, UpdateGroup, DeleteGroup, SetGroupMembers>;
+                 RestoreMember, CreateGroup, UpdateGroup, DeleteGroup, SetGroupMembers, CreateCollection,
+                 UpdateCollection, DeleteCollection, SavePolicy, CreateItem, UpdateItem, SoftDeleteItem,
+                 RestoreItem, PurgeItem, ShareItem, UpdateItemCollections>;
 
 // "InviteProvider", ... for logs and metrics.
 const char* command_name(const Command& command);

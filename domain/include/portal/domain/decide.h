@@ -36,6 +36,7 @@ class StateReader {
   virtual const EmailState* email(std::string_view lower_email) = 0;
   virtual const ProviderState* provider(const ProviderId& id) = 0;
   virtual const OrganizationState* organization(const OrganizationId& id) = 0;
+  virtual const ItemState* item(const ItemId& id) = 0;
 };
 
 // What decide may not compute itself: the time, new ids, new secret tokens.
@@ -75,7 +76,10 @@ struct Decision {
 // A member who lacks the role gets kPermissionDenied; so does staff where staff
 // is not named. Staff-only commands refuse everyone else with kPermissionDenied.
 // A deleted provider is kNotFound to everyone; a disabled one refuses its users'
-// commands (kFailedPrecondition, msg::kProviderDisabled) but not staff's.
+// commands (kFailedPrecondition, msg::kProviderDisabled) but not staff's, also on
+// its clients, where its users act only as what they are themselves (members or not).
+// A disabled organization keeps its admin console (its Owners may still manage it)
+// but closes its vault (msg::kOrganizationDisabled).
 //
 //   RegisterUser            staff, or the user registering their own id
 //   InviteProvider          staff
@@ -105,6 +109,25 @@ struct Decision {
 //   CreateGroup, UpdateGroup, DeleteGroup, SetGroupMembers
 //                           a group manager: as a member manager, with Custom members
 //                           needing manage_groups (not manage_users)
+//   CreateCollection        owner level, Admin, Custom with create_new_collections
+//   UpdateCollection        owner level, Admin, Custom with edit_any_collection, or a
+//                           member who manages that collection (directly or by group)
+//   DeleteCollection        owner level, Admin, Custom with delete_any_collection, or a
+//                           member who manages that collection
+//   SavePolicy              owner level, Admin, Custom with manage_policies
+//   Vault items             see item_rights below. Provider users act as Owners of
+//                           their clients' consoles but have no vault there
+//                           (kPermissionDenied, msg::kProviderUsersHaveNoVault), unless
+//                           they are also confirmed members themselves.
+//     CreateItem            personal: any registered user (OrganizationDataOwnership
+//                           permitting); organization: a confirmed member who can edit
+//                           every chosen collection
+//     UpdateItem, SoftDeleteItem, RestoreItem
+//                           whoever can edit the item
+//     PurgeItem             whoever manages the item
+//     ShareItem             the owner of the personal item, who can edit every chosen
+//                           collection of the organization
+//     UpdateItemCollections whoever can edit the item and every collection added or removed
 //
 // Organization rules: a provider-managed organization refuses invitations and
 // restores beyond its seats (msg::kSeatLimitReached); an organization keeps at
@@ -120,8 +143,35 @@ struct Decision {
 // token]; InviteProviderUsers [one per invited email]; ReinviteProviderUser [the
 // new token]; AddClientOrg new [the owner's invite token]. InviteMembers: created_ids
 // and tokens one per invited email, in input order. CreateGroup: [group].
+// CreateCollection: [collection]. CreateItem: [item].
 Expected<Decision> decide(const Command& command, const Actor& actor, StateReader& states,
                           const Environment& env);
+
+// What an actor may do with a vault item, the rule every item command and every read
+// of an item goes through:
+// - a personal item: its owner may do everything; to anyone else it does not exist
+//   (kNotFound), staff and provider users included;
+// - an organization item: confirmed members only (revoked, invited and accepted
+//   members have no vault), in an enabled organization. Owners, Admins and Custom
+//   members with edit_any_collection edit and manage every item; other members
+//   reach an item through its collections, directly or by group: they see it with
+//   any access, edit it when one grant is not read-only, manage it when one grant
+//   manages, and have passwords hidden when every grant hides them. An item they
+//   reach through no collection does not exist for them (kNotFound).
+// - a confirmed user of the managing provider who is not a confirmed member:
+//   kPermissionDenied (msg::kProviderUsersHaveNoVault).
+struct ItemRights {
+  bool edit = false;
+  bool manage = false;
+  bool hide_passwords = false;
+};
+Expected<ItemRights> item_rights(const ItemState& item, const Actor& actor, StateReader& states);
+
+// Whether the actor may see an organization's admin console (members, groups,
+// collections, policies): any confirmed member, or a confirmed user of its
+// provider. Anyone else gets kNotFound, never learning the organization exists;
+// staff gets kPermissionDenied.
+Expected<bool> may_view_organization(const OrganizationId& id, const Actor& actor, StateReader& states);
 
 // The recorded actor for a decision's events.
 RecordedActor recorded_actor(const Actor& actor, const Decision& decision);

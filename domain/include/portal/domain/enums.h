@@ -29,6 +29,22 @@ enum class PlanType : std::int16_t {
   kFamiliesAnnually = 22,
 };
 
+enum class PolicyType : std::int16_t {
+  kTwoFactorAuthentication = 0,
+  kMasterPassword = 1,
+  kPasswordGenerator = 2,
+  kSingleOrg = 3,
+  kRequireSso = 4,
+  kOrganizationDataOwnership = 5,
+  kDisableSend = 6,
+  kSendOptions = 7,
+  kResetPassword = 8,
+  kMaximumVaultTimeout = 9,
+  kDisablePersonalVaultExport = 10,
+  kActivateAutofill = 11,
+};
+enum class CipherType : std::int8_t { kLogin = 1, kSecureNote = 2, kCard = 3, kIdentity = 4, kSshKey = 5 };
+
 // How the acting user relates to what they act on; recorded on every event.
 enum class ActingAs : std::int8_t { kDirect = 0, kProviderUser = 1, kStaff = 2, kSystem = 3 };
 
@@ -36,6 +52,8 @@ enum class ActingAs : std::int8_t { kDirect = 0, kProviderUser = 1, kStaff = 2, 
 std::optional<ProviderType> provider_type_from(int v);
 std::optional<ProviderUserType> provider_user_type_from(int v);
 std::optional<PlanType> plan_type_from(int v);
+std::optional<PolicyType> policy_type_from(int v);
+std::optional<CipherType> cipher_type_from(int v);
 const char* plan_name(PlanType plan);  // "Teams (Monthly)", ...
 
 }  // namespace portal::domain

@@ -34,10 +34,12 @@ const char* event_name(fb::EventPayload type);
 // Bitwarden's event code (1800, ...), or 0 when the event has none.
 std::uint32_t event_code(fb::EventPayload type);
 
-// Stream names: provider-<uuid>, org-<uuid>, user-<uuid>, email-<sha256 hex>.
+// Stream names: provider-<uuid>, org-<uuid>, user-<uuid>, email-<sha256 hex>,
+// item-<uuid>.
 std::string provider_stream(const ProviderId& id);
 std::string organization_stream(const OrganizationId& id);
 std::string user_stream(const UserId& id);
+std::string item_stream(const ItemId& id);
 std::string email_stream(std::string_view email);  // email is lower-cased first
 
 std::string encode_payload(const EventPayload& payload);

@@ -30,6 +30,7 @@ using OrganizationUserId = Uuid;
 using ProviderOrganizationId = Uuid;
 using CollectionId = Uuid;
 using GroupId = Uuid;
+using ItemId = Uuid;  // a vault item (Bitwarden's cipher)
 
 // Microseconds since the Unix epoch, UTC.
 using Timestamp = std::int64_t;

@@ -46,6 +46,42 @@ inline constexpr const char* kAlreadyRevoked = "Already revoked.";
 inline constexpr const char* kAlreadyActive = "Already active.";
 inline constexpr const char* kAlreadyMember = "You are already a member of this organization.";
 
+// Policies (Bitwarden's wording)
+inline constexpr const char* kLeaveOtherOrganizationsFirst =
+    "You may not join this organization until you leave or remove all other organizations.";
+inline constexpr const char* kOtherOrganizationForbidsIt =
+    "You cannot join this organization because you are a member of another organization which forbids it.";
+inline constexpr const char* kSingleOrgForbidsCreating =
+    "You may not create an organization. You belong to an organization which has a policy that prohibits you "
+    "from being a member of any other organization.";
+inline constexpr const char* kPersonalOwnershipPolicy =
+    "Due to an Enterprise Policy, you are restricted from saving items to your personal vault. Change the "
+    "ownership option to an organization and choose from available collections.";
+inline constexpr const char* kSingleOrgNotEnabled = "Single Organization policy not enabled.";
+inline constexpr const char* kRequiredBySso = "Single Sign-On Authentication policy is enabled.";
+inline constexpr const char* kRequiredByVaultTimeout = "Maximum Vault Timeout policy is enabled.";
+inline constexpr const char* kInvalidPolicyData = "The policy data must be a JSON object.";
+
+// Collections
+inline constexpr const char* kCollectionNotFound = "Collection not found.";
+inline constexpr const char* kGroupNotFound = "Group not found.";
+inline constexpr const char* kUserNotFound = "User is not a member of this organization.";
+inline constexpr const char* kRepeatedId = "The same id appears more than once.";
+
+// Vault items
+inline constexpr const char* kProviderUsersHaveNoVault =
+    "Provider users cannot view, create or edit items in a client organization's vault.";
+inline constexpr const char* kNoEditPermission = "You do not have permissions to edit this.";
+inline constexpr const char* kNoDeletePermission = "You do not have permissions to delete this.";
+inline constexpr const char* kSelectCollection = "You must select at least one collection.";
+inline constexpr const char* kItemInTrash = "The item is in the trash. Restore it before editing it.";
+inline constexpr const char* kItemNotInTrash = "The item is not in the trash.";
+inline constexpr const char* kItemAlreadyInTrash = "The item is already in the trash.";
+inline constexpr const char* kItemAlreadyShared = "The item already belongs to an organization.";
+inline constexpr const char* kPersonalItemHasNoCollections =
+    "Only items of an organization have collections.";
+inline constexpr const char* kOrganizationDisabled = "This organization is disabled.";
+
 // Accounts
 inline constexpr const char* kEmailTaken = "Email is already taken.";
 inline constexpr const char* kUserExists = "User already exists.";

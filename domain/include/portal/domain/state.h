@@ -18,6 +18,9 @@ struct UserState {
   UserId id;
   std::string email;  // as registered
   std::string name;
+  // Organizations the user has joined (accepted an invitation to, or created), in
+  // order of joining; left on removal. Revoked memberships stay listed.
+  std::vector<OrganizationId> organizations;
 };
 
 // An email reservation: which user owns an email address.
@@ -94,6 +97,15 @@ struct Group {
 struct Collection {
   CollectionId id;
   std::string name;
+  std::vector<CollectionAccess> groups;  // id: a group
+  std::vector<CollectionAccess> users;   // id: an organization user
+};
+
+struct Policy {
+  PolicyType type = PolicyType::kTwoFactorAuthentication;
+  bool enabled = false;
+  std::string data;
+  friend bool operator==(const Policy&, const Policy&) = default;
 };
 
 struct OrganizationState {
@@ -110,9 +122,17 @@ struct OrganizationState {
   std::vector<OrganizationMember> members;
   std::vector<Collection> collections;
   std::vector<Group> groups;
+  std::map<PolicyType, Policy> policies;  // saved at least once
   Timestamp creation_date = 0;
 
   const Group* group(const GroupId& id) const;
+  const Collection* collection(const CollectionId& id) const;
+  bool policy_enabled(PolicyType type) const;
+  // A member's access to a collection, direct and through their groups combined:
+  // writable if any grant is, passwords hidden only if every grant hides them,
+  // manage if any grant manages. nullopt: no access.
+  std::optional<CollectionAccess> access_to(const CollectionId& collection,
+                                            const OrganizationUserId& member) const;
 
   const OrganizationMember* member_by_user_id(const UserId& user_id) const;
   const OrganizationMember* member(const OrganizationUserId& id) const;
@@ -121,6 +141,21 @@ struct OrganizationState {
   int confirmed_owners() const;
   // Invited, accepted and confirmed members (revoked ones hold no seat).
   int occupied_seats() const;
+};
+
+// A vault item (Bitwarden's cipher), in its own stream item-<id>.
+struct ItemState {
+  bool exists = false;  // false again once purged
+  bool purged = false;
+  ItemId id;
+  CipherType type = CipherType::kLogin;
+  std::optional<UserId> owner;  // a personal item's owner
+  std::optional<OrganizationId> organization_id;
+  std::vector<CollectionId> collection_ids;
+  std::string name, notes;
+  std::vector<ItemField> fields;
+  Timestamp deleted_at = 0;  // in the trash since; 0: not deleted
+  Timestamp creation_date = 0, revision_date = 0;
 };
 
 // Permissions as recorded in events.
@@ -132,5 +167,10 @@ void evolve(UserState& state, const EventPayload& event, Timestamp at);
 void evolve(EmailState& state, const EventPayload& event, Timestamp at);
 void evolve(ProviderState& state, const EventPayload& event, Timestamp at);
 void evolve(OrganizationState& state, const EventPayload& event, Timestamp at);
+void evolve(ItemState& state, const EventPayload& event, Timestamp at);
+
+// Collection access as recorded in events.
+std::vector<fb::CollectionAccess> to_fb(const std::vector<CollectionAccess>& access);
+std::vector<CollectionAccess> from_fb(const std::vector<fb::CollectionAccess>& access);
 
 }  // namespace portal::domain

@@ -84,6 +84,7 @@ struct RocksDbEventStore::RecordView {
   std::string_view metadata;
   std::string_view payload;
   std::string_view envelope;  // the whole stored value (envelope + checksum)
+  CommandId command_id;
 };
 
 }  // namespace portal::eventstore

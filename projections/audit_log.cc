@@ -1,0 +1,227 @@
+#include "portal/projections/audit_log.h"
+
+#include "keys.h"
+#include "subjects.h"
+
+namespace portal::projections {
+
+namespace es = eventstore;
+
+namespace {
+
+void put_string(std::string& out, std::string_view s) {
+  keys::put_u32(out, static_cast<std::uint32_t>(s.size()));
+  out.append(s);
+}
+
+class Reader {
+ public:
+  explicit Reader(std::string_view in) : in_(in) {}
+  bool ok() const { return ok_; }
+  std::string_view take(std::size_t n) {
+    if (!ok_ || in_.size() < n) {
+      ok_ = false;
+      return {};
+    }
+    auto out = in_.substr(0, n);
+    in_.remove_prefix(n);
+    return out;
+  }
+  std::uint64_t u64() {
+    auto b = take(8);
+    return ok_ ? keys::get_u64(b) : 0;
+  }
+  std::uint32_t u32() {
+    auto b = take(4);
+    return ok_ ? keys::get_u32(b) : 0;
+  }
+  std::uint16_t u16() {
+    auto b = take(2);
+    return ok_ ? static_cast<std::uint16_t>((static_cast<std::uint8_t>(b[0]) << 8) |
+                                            static_cast<std::uint8_t>(b[1]))
+               : 0;
+  }
+  std::uint8_t u8() {
+    auto b = take(1);
+    return ok_ ? static_cast<std::uint8_t>(b[0]) : 0;
+  }
+  domain::Uuid id() {
+    auto b = take(16);
+    return ok_ ? keys::get_id(b) : domain::Uuid{};
+  }
+  std::string str() {
+    const std::uint32_t n = u32();
+    return std::string(take(n));
+  }
+  bool done() const { return in_.empty(); }
+
+ private:
+  std::string_view in_;
+  bool ok_ = true;
+};
+
+void put_u16(std::string& out, std::uint16_t v) {
+  out.push_back(static_cast<char>(v >> 8));
+  out.push_back(static_cast<char>(v));
+}
+
+constexpr std::uint8_t kEntryFormat = 1;
+
+std::string index_key(AuditBy by, const domain::Uuid& id, std::int64_t at, std::uint64_t position) {
+  std::string key(1, static_cast<char>(by));
+  keys::put_id(key, id);
+  keys::put_time(key, at);
+  keys::put_u64(key, position);
+  return key;
+}
+
+std::string entry_key(std::uint64_t position) {
+  std::string key(1, 'e');
+  keys::put_u64(key, position);
+  return key;
+}
+
+}  // namespace
+
+std::string AuditEntry::encode() const {
+  std::string out;
+  out.push_back(static_cast<char>(kEntryFormat));
+  keys::put_u64(out, position);
+  keys::put_time(out, date);
+  keys::put_u32(out, type);
+  out.push_back(static_cast<char>(acting_as));
+  put_u16(out, static_cast<std::uint16_t>(policy_type));
+  put_u16(out, static_cast<std::uint16_t>(device_type));
+  for (const domain::Uuid* id :
+       {&acting_user_id, &provider_id, &organization_id, &provider_organization_id, &provider_user_id,
+        &organization_user_id, &cipher_id, &collection_id, &group_id}) {
+    keys::put_id(out, *id);
+  }
+  put_string(out, name);
+  put_string(out, stream);
+  put_string(out, ip_address);
+  return out;
+}
+
+std::optional<AuditEntry> AuditEntry::decode(std::string_view bytes) {
+  Reader r(bytes);
+  if (r.u8() != kEntryFormat) return std::nullopt;
+  AuditEntry e;
+  e.position = r.u64();
+  e.date = keys::get_time(r.take(8));
+  e.type = r.u32();
+  e.acting_as = static_cast<std::int8_t>(r.u8());
+  e.policy_type = static_cast<std::int16_t>(r.u16());
+  e.device_type = static_cast<std::int16_t>(r.u16());
+  for (domain::Uuid* id :
+       {&e.acting_user_id, &e.provider_id, &e.organization_id, &e.provider_organization_id,
+        &e.provider_user_id, &e.organization_user_id, &e.cipher_id, &e.collection_id, &e.group_id}) {
+    *id = r.id();
+  }
+  e.name = r.str();
+  e.stream = r.str();
+  e.ip_address = r.str();
+  if (!r.ok() || !r.done()) return std::nullopt;
+  return e;
+}
+
+AuditEntry AuditLogProjection::entry_of(const ProjectedEvent& event) {
+  const Subjects s = subjects_of(event);
+  AuditEntry e;
+  e.position = event.position;
+  e.date = event.at;
+  e.type = event.code;
+  e.name = std::string(event.type);
+  e.stream = std::string(event.stream);
+  e.acting_user_id = event.actor->user_id;
+  e.acting_as = event.actor->acting_as;
+  e.provider_id = s.provider.value_or(domain::Uuid{});
+  e.organization_id = s.organization.value_or(domain::Uuid{});
+  e.provider_organization_id = s.provider_organization;
+  e.provider_user_id = s.provider_user;
+  e.organization_user_id = s.organization_user;
+  e.cipher_id = s.item.value_or(domain::Uuid{});
+  e.collection_id = s.collection;
+  e.group_id = s.group;
+  e.policy_type = s.policy_type;
+  e.device_type = event.actor->device_type;
+  e.ip_address = event.actor->ip_address;
+  return e;
+}
+
+std::optional<std::string> AuditLogProjection::apply(const ProjectedEvent& event, Rows& rows) {
+  const AuditEntry e = entry_of(event);
+  rows.put(entry_key(event.position), e.encode());
+  if (!e.organization_id.is_nil())
+    rows.put(index_key(AuditBy::kOrganization, e.organization_id, e.date, e.position), "");
+  if (!e.provider_id.is_nil()) rows.put(index_key(AuditBy::kProvider, e.provider_id, e.date, e.position), "");
+  if (!e.acting_user_id.is_nil())
+    rows.put(index_key(AuditBy::kActor, e.acting_user_id, e.date, e.position), "");
+  if (!e.cipher_id.is_nil()) rows.put(index_key(AuditBy::kItem, e.cipher_id, e.date, e.position), "");
+  return std::nullopt;
+}
+
+es::Result<AuditPage> query_audit(const ProjectionDb& db, const AuditQuery& q) {
+  const auto gen = db.serving(AuditLogProjection::kName);
+  AuditPage page;
+  if (!gen) return page;
+  std::string prefix(1, static_cast<char>(q.by));
+  keys::put_id(prefix, q.id);
+  std::string start = prefix;
+  if (!q.continuation.empty()) {
+    // The token is the hex of the index key to resume at.
+    if (q.continuation.size() != 2 * (1 + 16 + 8 + 8)) {
+      return es::Status::invalid_argument("the continuation token is not one this server issued");
+    }
+    std::string raw;
+    for (std::size_t i = 0; i < q.continuation.size(); i += 2) {
+      auto nibble = [](char c) -> int {
+        if (c >= '0' && c <= '9') return c - '0';
+        if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+        return -1;
+      };
+      const int hi = nibble(q.continuation[i]), lo = nibble(q.continuation[i + 1]);
+      if (hi < 0 || lo < 0)
+        return es::Status::invalid_argument("the continuation token is not one this server issued");
+      raw.push_back(static_cast<char>(hi << 4 | lo));
+    }
+    if (!raw.starts_with(prefix)) {
+      return es::Status::invalid_argument("the continuation token belongs to another query");
+    }
+    start = raw;
+  } else {
+    keys::put_time(start, q.from);
+  }
+  std::string end = prefix;
+  keys::put_time(end, q.to);
+  std::string resume;
+  std::optional<es::Status> error;
+  db.scan_from(AuditLogProjection::kName, gen->number, prefix, start,
+               [&](std::string_view key, std::string_view) {
+                 if (key >= end) return false;
+                 if (q.limit != 0 && page.entries.size() == q.limit) {
+                   resume = std::string(key);
+                   return false;
+                 }
+                 const std::uint64_t position = keys::get_u64(key.substr(1 + 16 + 8));
+                 auto bytes = db.get(AuditLogProjection::kName, gen->number, entry_key(position));
+                 auto entry = bytes ? AuditEntry::decode(*bytes) : std::nullopt;
+                 if (!entry) {
+                   error = es::Status::corruption(
+                       "the audit entry of position " + std::to_string(position) +
+                       " is missing or damaged; run portalctl verify and rebuild the audit log");
+                   return false;
+                 }
+                 page.entries.push_back(std::move(*entry));
+                 return true;
+               });
+  if (error) return *error;
+  static constexpr char kHex[] = "0123456789abcdef";
+  for (unsigned char c : resume) {
+    page.continuation.push_back(kHex[c >> 4]);
+    page.continuation.push_back(kHex[c & 0xf]);
+  }
+  return page;
+}
+
+}  // namespace portal::projections

@@ -1,0 +1,81 @@
+// The projections' own RocksDB database (data-dir/projections). Keys:
+//
+//   'M' name               -> serving generation: gen (BE u64), version (BE u32)
+//   'B' name               -> generation being rebuilt, same encoding (absent: none)
+//   'C' name 0x00 gen      -> checkpoint: the last log position folded in (BE u64)
+//   'R' name 0x00 gen key  -> a row of that generation
+//
+// A batch of rows and its checkpoint go in one WriteBatch; switching a rebuilt
+// generation in is the one write of its 'M' record.
+#pragma once
+
+#include <rocksdb/db.h>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "portal/eventstore/status.h"
+
+namespace portal::projections {
+
+struct Generation {
+  std::uint64_t number = 0;
+  std::uint32_t version = 0;
+  friend bool operator==(const Generation&, const Generation&) = default;
+};
+
+class ProjectionDb {
+ public:
+  // read_only: for tools beside a running server (sees what was committed at open).
+  static eventstore::Result<std::unique_ptr<ProjectionDb>> open(const std::string& path,
+                                                                bool read_only = false);
+  ~ProjectionDb();
+  ProjectionDb(const ProjectionDb&) = delete;
+  ProjectionDb& operator=(const ProjectionDb&) = delete;
+
+  bool read_only() const { return read_only_; }
+  rocksdb::DB* db() { return db_.get(); }
+
+  std::optional<Generation> serving(std::string_view name) const;
+  std::optional<Generation> building(std::string_view name) const;
+  std::uint64_t checkpoint(std::string_view name, std::uint64_t generation) const;  // 0: nothing folded
+
+  std::optional<std::string> get(std::string_view name, std::uint64_t generation, std::string_view key) const;
+  // Committed rows whose key starts with prefix, in order (keys without the
+  // generation prefix); stops when visit returns false.
+  void scan(std::string_view name, std::uint64_t generation, std::string_view prefix,
+            const std::function<bool(std::string_view key, std::string_view value)>& visit) const;
+  // Like scan, from `from` (>= prefix) on.
+  void scan_from(std::string_view name, std::uint64_t generation, std::string_view prefix,
+                 std::string_view from,
+                 const std::function<bool(std::string_view key, std::string_view value)>& visit) const;
+
+  // SHA-256 (hex) over every row of a generation, keys and values: equal digests,
+  // equal read models.
+  std::string digest(std::string_view name, std::uint64_t generation) const;
+  std::uint64_t row_count(std::string_view name, std::uint64_t generation) const;
+
+  eventstore::Status write(rocksdb::WriteBatch& batch);
+  // Deletes a generation's rows and checkpoint.
+  eventstore::Status drop(std::string_view name, std::uint64_t generation);
+
+  // Key encodings.
+  static std::string serving_key(std::string_view name);
+  static std::string building_key(std::string_view name);
+  static std::string checkpoint_key(std::string_view name, std::uint64_t generation);
+  static std::string row_prefix(std::string_view name, std::uint64_t generation);
+  static std::string encode_generation(const Generation& g);
+
+ private:
+  ProjectionDb() = default;
+  std::optional<Generation> generation_at(const std::string& key) const;
+
+  std::unique_ptr<rocksdb::DB> db_;
+  bool read_only_ = false;
+};
+
+}  // namespace portal::projections

@@ -1,0 +1,187 @@
+#include "portal/projections/projection_db.h"
+
+#include <openssl/evp.h>
+#include <rocksdb/options.h>
+#include <rocksdb/table.h>
+#include <rocksdb/write_batch.h>
+
+#include <memory>
+
+#include "keys.h"
+
+namespace portal::projections {
+
+namespace es = eventstore;
+
+namespace {
+
+es::Status from_rocksdb(const rocksdb::Status& s, const std::string& doing) {
+  if (s.ok()) return es::Status::ok_status();
+  const std::string msg = doing + ": " + s.ToString();
+  if (s.IsCorruption()) return es::Status::corruption(msg);
+  if (s.IsIOError() && s.ToString().find("lock") != std::string::npos) {
+    return es::Status::unavailable(msg +
+                                   " (is another process, such as portald, using this data directory?)");
+  }
+  if (s.IsIOError() || s.IsNoSpace()) return es::Status::io_error(msg);
+  return es::Status::unavailable(msg);
+}
+
+std::string named(char tag, std::string_view name) {
+  std::string key(1, tag);
+  key.append(name);
+  return key;
+}
+
+}  // namespace
+
+std::string ProjectionDb::serving_key(std::string_view name) {
+  return named('M', name);
+}
+std::string ProjectionDb::building_key(std::string_view name) {
+  return named('B', name);
+}
+
+std::string ProjectionDb::checkpoint_key(std::string_view name, std::uint64_t generation) {
+  std::string key = named('C', name);
+  key.push_back('\0');
+  keys::put_u64(key, generation);
+  return key;
+}
+
+std::string ProjectionDb::row_prefix(std::string_view name, std::uint64_t generation) {
+  std::string key = named('R', name);
+  key.push_back('\0');
+  keys::put_u64(key, generation);
+  return key;
+}
+
+std::string ProjectionDb::encode_generation(const Generation& g) {
+  std::string out;
+  keys::put_u64(out, g.number);
+  keys::put_u32(out, g.version);
+  return out;
+}
+
+es::Result<std::unique_ptr<ProjectionDb>> ProjectionDb::open(const std::string& path, bool read_only) {
+  rocksdb::Options options;
+  options.create_if_missing = !read_only;
+  options.compression = rocksdb::kNoCompression;
+  rocksdb::BlockBasedTableOptions table;
+  table.block_cache = rocksdb::NewLRUCache(64 << 20);
+  options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  rocksdb::DB* raw = nullptr;
+  const rocksdb::Status s =
+      read_only ? rocksdb::DB::OpenForReadOnly(options, path, &raw) : rocksdb::DB::Open(options, path, &raw);
+  if (!s.ok()) return from_rocksdb(s, "opening the projections database " + path);
+  std::unique_ptr<ProjectionDb> db(new ProjectionDb);
+  db->db_.reset(raw);
+  db->read_only_ = read_only;
+  return db;
+}
+
+ProjectionDb::~ProjectionDb() {
+  if (db_) (void)db_->Close();
+}
+
+std::optional<Generation> ProjectionDb::generation_at(const std::string& key) const {
+  std::string value;
+  if (!db_->Get(rocksdb::ReadOptions(), key, &value).ok() || value.size() != 12) return std::nullopt;
+  return Generation{keys::get_u64(value), keys::get_u32(std::string_view(value).substr(8))};
+}
+
+std::optional<Generation> ProjectionDb::serving(std::string_view name) const {
+  return generation_at(serving_key(name));
+}
+std::optional<Generation> ProjectionDb::building(std::string_view name) const {
+  return generation_at(building_key(name));
+}
+
+std::uint64_t ProjectionDb::checkpoint(std::string_view name, std::uint64_t generation) const {
+  std::string value;
+  if (!db_->Get(rocksdb::ReadOptions(), checkpoint_key(name, generation), &value).ok() || value.size() != 8) {
+    return 0;
+  }
+  return keys::get_u64(value);
+}
+
+std::optional<std::string> ProjectionDb::get(std::string_view name, std::uint64_t generation,
+                                             std::string_view key) const {
+  std::string full = row_prefix(name, generation);
+  full.append(key);
+  std::string value;
+  if (!db_->Get(rocksdb::ReadOptions(), full, &value).ok()) return std::nullopt;
+  return value;
+}
+
+void ProjectionDb::scan(std::string_view name, std::uint64_t generation, std::string_view prefix,
+                        const std::function<bool(std::string_view, std::string_view)>& visit) const {
+  scan_from(name, generation, prefix, prefix, visit);
+}
+
+void ProjectionDb::scan_from(std::string_view name, std::uint64_t generation, std::string_view prefix,
+                             std::string_view from,
+                             const std::function<bool(std::string_view, std::string_view)>& visit) const {
+  const std::string base = row_prefix(name, generation);
+  std::string start = base + std::string(from);
+  std::string full_prefix = base + std::string(prefix);
+  const std::string end = keys::successor(full_prefix);
+  rocksdb::ReadOptions ro;
+  rocksdb::Slice upper(end);
+  if (!end.empty()) ro.iterate_upper_bound = &upper;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro));
+  for (it->Seek(start); it->Valid(); it->Next()) {
+    const std::string_view key(it->key().data(), it->key().size());
+    if (!key.starts_with(full_prefix)) break;
+    if (!visit(key.substr(base.size()), std::string_view(it->value().data(), it->value().size()))) break;
+  }
+}
+
+std::string ProjectionDb::digest(std::string_view name, std::uint64_t generation) const {
+  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
+  EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr);
+  scan(name, generation, "", [&](std::string_view key, std::string_view value) {
+    std::string lengths;
+    keys::put_u64(lengths, key.size());
+    keys::put_u64(lengths, value.size());
+    EVP_DigestUpdate(ctx.get(), lengths.data(), lengths.size());
+    EVP_DigestUpdate(ctx.get(), key.data(), key.size());
+    EVP_DigestUpdate(ctx.get(), value.data(), value.size());
+    return true;
+  });
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_DigestFinal_ex(ctx.get(), md, &len);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string hex;
+  for (unsigned int i = 0; i < len; ++i) {
+    hex.push_back(kHex[md[i] >> 4]);
+    hex.push_back(kHex[md[i] & 0xf]);
+  }
+  return hex;
+}
+
+std::uint64_t ProjectionDb::row_count(std::string_view name, std::uint64_t generation) const {
+  std::uint64_t n = 0;
+  scan(name, generation, "", [&](std::string_view, std::string_view) {
+    ++n;
+    return true;
+  });
+  return n;
+}
+
+es::Status ProjectionDb::write(rocksdb::WriteBatch& batch) {
+  if (read_only_) return es::Status::failed_precondition("the projections database is open read-only");
+  return from_rocksdb(db_->Write(rocksdb::WriteOptions(), &batch), "writing projection rows");
+}
+
+es::Status ProjectionDb::drop(std::string_view name, std::uint64_t generation) {
+  rocksdb::WriteBatch batch;
+  const std::string prefix = row_prefix(name, generation);
+  auto s = batch.DeleteRange(prefix, keys::successor(prefix));
+  if (s.ok()) s = batch.Delete(checkpoint_key(name, generation));
+  if (!s.ok()) return from_rocksdb(s, "dropping a projection generation");
+  return write(batch);
+}
+
+}  // namespace portal::projections

@@ -1,0 +1,457 @@
+#include "portal/projections/runner.h"
+
+#include <rocksdb/utilities/write_batch_with_index.h>
+
+#include <algorithm>
+#include <limits>
+
+#include "keys.h"
+#include "portal/eventstore/rocksdb_event_store.h"
+
+namespace portal::projections {
+
+namespace es = eventstore;
+
+struct Runner::Target {
+  Projection* projection = nullptr;
+  Generation generation;
+  std::string prefix;  // ProjectionDb::row_prefix
+  std::uint64_t checkpoint = 0;
+  std::optional<std::string> failure;
+
+  bool active() const { return !failure; }
+};
+
+namespace {
+
+// A projection's rows in one batch: writes go to the shared batch under the
+// generation's prefix; reads see the batch over the database.
+class BatchRows final : public Rows {
+ public:
+  BatchRows(rocksdb::WriteBatchWithIndex& batch, rocksdb::DB* db, const std::string& prefix)
+      : batch_(batch), db_(db), prefix_(prefix) {}
+
+  void put(std::string_view key, std::string_view value) override {
+    (void)batch_.Put(full(key), rocksdb::Slice(value.data(), value.size()));
+  }
+  void del(std::string_view key) override { (void)batch_.Delete(full(key)); }
+  std::optional<std::string> get(std::string_view key) override {
+    std::string value;
+    if (!batch_.GetFromBatchAndDB(db_, rocksdb::ReadOptions(), full(key), &value).ok()) return std::nullopt;
+    return value;
+  }
+
+ protected:
+  void scan_rows(std::string_view prefix, Visitor& visit) override {
+    const std::string start = full(prefix);
+    rocksdb::ReadOptions ro;
+    std::unique_ptr<rocksdb::Iterator> base(db_->NewIterator(ro));
+    std::unique_ptr<rocksdb::Iterator> it(batch_.NewIteratorWithBase(base.release()));
+    for (it->Seek(start); it->Valid(); it->Next()) {
+      const std::string_view key(it->key().data(), it->key().size());
+      if (!key.starts_with(start)) break;
+      if (!visit(key.substr(prefix_.size()), std::string_view(it->value().data(), it->value().size()))) break;
+    }
+  }
+
+ private:
+  std::string full(std::string_view key) const {
+    std::string k = prefix_;
+    k.append(key);
+    return k;
+  }
+
+  rocksdb::WriteBatchWithIndex& batch_;
+  rocksdb::DB* db_;
+  const std::string& prefix_;
+};
+
+// One event in the shape projections see, decoded once for all of them.
+struct Decoded {
+  domain::EventPayload payload;
+  domain::RecordedActor actor;
+  std::optional<std::string> error;
+};
+
+Decoded decode(std::string_view payload, std::string_view metadata) {
+  Decoded d;
+  auto p = domain::decode_payload(payload);
+  if (!p.ok()) {
+    d.error = "the payload cannot be decoded: " + p.error().message;
+    return d;
+  }
+  d.payload = std::move(p.value());
+  auto a = domain::decode_actor(metadata);
+  if (!a.ok()) {
+    d.error = "the actor metadata cannot be decoded: " + a.error().message;
+    return d;
+  }
+  d.actor = std::move(a.value());
+  return d;
+}
+
+class ProgressMeter {
+ public:
+  ProgressMeter(const ProgressFn& fn, std::uint64_t from, std::uint64_t to)
+      : fn_(fn), from_(from), total_(to >= from ? to - from : 0), start_(std::chrono::steady_clock::now()) {}
+  void at(std::uint64_t position, bool last = false) {
+    if (!fn_) return;
+    const auto now = std::chrono::steady_clock::now();
+    if (!last && now - reported_ < std::chrono::milliseconds(250)) return;
+    reported_ = now;
+    Progress p;
+    p.total = total_;
+    p.done = std::min(total_, position >= from_ ? position - from_ : 0);
+    const double secs = std::chrono::duration<double>(now - start_).count();
+    p.rate = secs > 0 ? static_cast<double>(p.done) / secs : 0;
+    p.seconds_left = p.rate > 0 ? static_cast<double>(p.total - p.done) / p.rate : 0;
+    fn_(p);
+  }
+
+ private:
+  const ProgressFn& fn_;
+  std::uint64_t from_, total_;
+  std::chrono::steady_clock::time_point start_, reported_{};
+};
+
+std::uint64_t lowest_checkpoint(const std::vector<Runner::Target*>& targets);
+
+}  // namespace
+
+Runner::Runner(es::EventStore& store, ProjectionDb& db, RunnerOptions options)
+    : store_(store), db_(db), options_(options) {}
+
+Runner::~Runner() {
+  stop();
+}
+
+es::Result<std::unique_ptr<Runner>> Runner::create(es::EventStore& store, ProjectionDb& db,
+                                                   std::vector<std::unique_ptr<Projection>> projections,
+                                                   RunnerOptions options) {
+  if (db.read_only())
+    return es::Status::failed_precondition("projections cannot run on a read-only database");
+  std::unique_ptr<Runner> r(new Runner(store, db, options));
+  for (auto& p : projections) {
+    const std::string name(p->name());
+    for (const auto& existing : r->projections_) {
+      if (existing->name() == name) return es::Status::invalid_argument("two projections are named " + name);
+    }
+    auto target = std::make_unique<Target>();
+    target->projection = p.get();
+    std::optional<Generation> serving = db.serving(name);
+    if (!serving || serving->version != p->version()) {
+      // A new projection, or rows that mean something else now: a fresh generation.
+      Generation fresh{serving ? serving->number + 1 : 1, p->version()};
+      if (auto b = db.building(name); b && b->number >= fresh.number) fresh.number = b->number + 1;
+      rocksdb::WriteBatch batch;
+      (void)batch.Put(ProjectionDb::serving_key(name), ProjectionDb::encode_generation(fresh));
+      if (auto s = db.write(batch); !s.ok()) return s;
+      if (serving) {
+        if (auto s = db.drop(name, serving->number); !s.ok()) return s;
+      }
+      serving = fresh;
+    }
+    target->generation = *serving;
+    target->prefix = ProjectionDb::row_prefix(name, serving->number);
+    target->checkpoint = db.checkpoint(name, serving->number);
+    r->serving_.push_back(std::move(target));
+    r->projections_.push_back(std::move(p));
+  }
+  return r;
+}
+
+namespace {
+std::uint64_t lowest_checkpoint(const std::vector<Runner::Target*>& targets) {
+  std::uint64_t low = std::numeric_limits<std::uint64_t>::max();
+  for (const auto* t : targets)
+    if (t->active()) low = std::min(low, t->checkpoint);
+  return low;
+}
+}  // namespace
+
+es::Result<std::size_t> Runner::apply_batch(std::vector<Target*>& targets, std::uint64_t up_to) {
+  const std::uint64_t low = lowest_checkpoint(targets);
+  if (low == std::numeric_limits<std::uint64_t>::max() || low >= up_to) return std::size_t{0};
+  const std::uint64_t from = low + 1;
+  const std::size_t limit =
+      static_cast<std::size_t>(std::min<std::uint64_t>(options_.batch_events, up_to - from + 1));
+
+  rocksdb::WriteBatchWithIndex batch(rocksdb::BytewiseComparator(), 0, /*overwrite_key=*/true);
+  std::vector<std::uint64_t> reached(targets.size());
+  std::vector<std::optional<std::string>> failures(targets.size());
+  for (std::size_t i = 0; i < targets.size(); ++i) reached[i] = targets[i]->checkpoint;
+
+  auto fold = [&](const ProjectedEvent& base, std::string_view payload, std::string_view metadata) {
+    Decoded d = decode(payload, metadata);
+    ProjectedEvent e = base;
+    e.payload = &d.payload;
+    e.actor = &d.actor;
+    for (std::size_t i = 0; i < targets.size(); ++i) {
+      Target& t = *targets[i];
+      if (!t.active() || failures[i] || reached[i] >= e.position) continue;
+      std::optional<std::string> error = d.error;
+      if (!error) {
+        batch.SetSavePoint();
+        BatchRows rows(batch, db_.db(), t.prefix);
+        error = t.projection->apply(e, rows);
+        if (error) {
+          (void)batch.RollbackToSavePoint();
+        } else {
+          (void)batch.PopSavePoint();
+        }
+      }
+      if (error) {
+        failures[i] = "position " + std::to_string(e.position) + " (" + std::string(e.stream) + " version " +
+                      std::to_string(e.version) + ", " + std::string(e.type) + "): " + *error;
+        continue;
+      }
+      reached[i] = e.position;
+    }
+  };
+
+  std::size_t read = 0;
+  if (auto* rocks = dynamic_cast<es::RocksDbEventStore*>(&store_)) {
+    auto s = rocks->scan_all(from, limit, [&](const es::RocksDbEventStore::RecordView& v) {
+      ProjectedEvent e;
+      e.position = v.position;
+      e.stream = v.stream;
+      e.version = v.version;
+      e.type = v.type;
+      e.code = v.type_code;
+      e.at = v.recorded_at_us;
+      e.command_id = v.command_id;
+      fold(e, v.payload, v.metadata);
+      ++read;
+      return true;
+    });
+    if (!s.ok()) return s;
+  } else {
+    auto events = store_.read_all(from, limit);
+    if (!events.ok()) return events.status();
+    for (const es::RecordedEvent& r : *events) {
+      ProjectedEvent e;
+      e.position = r.position;
+      e.stream = r.stream;
+      e.version = r.version;
+      e.type = r.type;
+      e.code = r.type_code;
+      e.at = r.recorded_at_us;
+      e.command_id = r.command_id;
+      fold(e, r.payload, r.metadata);
+      ++read;
+    }
+  }
+  for (std::size_t i = 0; i < targets.size(); ++i) {
+    if (reached[i] != targets[i]->checkpoint) {
+      std::string value;
+      keys::put_u64(value, reached[i]);
+      const std::string name(targets[i]->projection->name());
+      (void)batch.Put(ProjectionDb::checkpoint_key(name, targets[i]->generation.number), value);
+    }
+  }
+  if (auto s = db_.write(*batch.GetWriteBatch()); !s.ok()) return s;
+  {
+    std::lock_guard lock(state_mu_);
+    for (std::size_t i = 0; i < targets.size(); ++i) {
+      targets[i]->checkpoint = reached[i];
+      if (failures[i]) targets[i]->failure = failures[i];
+    }
+  }
+  advanced_.notify_all();
+  return read;
+}
+
+es::Status Runner::catch_up(const ProgressFn& progress) {
+  std::vector<Target*> targets;
+  for (auto& t : serving_) targets.push_back(t.get());
+  const std::uint64_t goal = store_.last_position();
+  ProgressMeter meter(progress, std::min(goal, lowest_checkpoint(targets)), goal);
+  while (true) {
+    std::lock_guard lock(apply_mu_);
+    auto n = apply_batch(targets, goal);
+    if (!n.ok()) return n.status();
+    const std::uint64_t low = lowest_checkpoint(targets);
+    meter.at(std::min(low, goal));
+    if (*n == 0) break;
+  }
+  meter.at(goal, true);
+  return es::Status::ok_status();
+}
+
+void Runner::start() {
+  if (follower_.joinable()) return;
+  stopping_ = false;
+  follower_ = std::thread([this] { follow(); });
+}
+
+void Runner::stop() {
+  stopping_ = true;
+  if (follower_.joinable()) follower_.join();
+}
+
+void Runner::follow() {
+  std::vector<Target*> targets;
+  for (auto& t : serving_) targets.push_back(t.get());
+  while (!stopping_) {
+    es::Result<std::size_t> n = std::size_t{0};
+    {
+      std::lock_guard lock(apply_mu_);
+      targets.clear();
+      for (auto& t : serving_) targets.push_back(t.get());
+      n = apply_batch(targets, store_.last_position());
+    }
+    if (!n.ok()) {
+      {
+        std::lock_guard lock(state_mu_);
+        follow_error_ = n.status();
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      continue;
+    }
+    if (*n == 0) std::this_thread::sleep_for(options_.idle_poll);
+  }
+}
+
+std::vector<ProjectionStatus> Runner::status() const {
+  std::lock_guard lock(state_mu_);
+  std::vector<ProjectionStatus> out;
+  for (const auto& t : serving_) {
+    out.push_back({std::string(t->projection->name()), t->projection->version(), t->generation.number,
+                   t->checkpoint, t->failure});
+  }
+  return out;
+}
+
+std::optional<ProjectionStatus> Runner::status(std::string_view name) const {
+  for (auto& s : status())
+    if (s.name == name) return s;
+  return std::nullopt;
+}
+
+std::uint64_t Runner::lag() const {
+  const std::uint64_t last = store_.last_position();
+  std::uint64_t lag = 0;
+  std::lock_guard lock(state_mu_);
+  for (const auto& t : serving_)
+    if (t->active()) lag = std::max(lag, last > t->checkpoint ? last - t->checkpoint : 0);
+  return lag;
+}
+
+es::Status Runner::wait_for(std::string_view name, std::uint64_t min_position,
+                            std::chrono::milliseconds timeout) const {
+  std::unique_lock lock(state_mu_);
+  const Target* target = nullptr;
+  for (const auto& t : serving_)
+    if (t->projection->name() == name) target = t.get();
+  if (target == nullptr) return es::Status::not_found("no projection named " + std::string(name));
+  const bool reached = advanced_.wait_for(lock, timeout, [&] {
+    // The target may be swapped by a rebuild; look it up again.
+    for (const auto& t : serving_)
+      if (t->projection->name() == name) target = t.get();
+    return target->checkpoint >= min_position || target->failure.has_value();
+  });
+  if (target->failure) {
+    return es::Status::failed_precondition("projection " + std::string(name) + " stopped at " +
+                                           *target->failure);
+  }
+  if (!reached) {
+    return es::Status::unavailable("projection " + std::string(name) + " has not reached position " +
+                                   std::to_string(min_position) + " within " +
+                                   std::to_string(timeout.count()) + " ms (it is at " +
+                                   std::to_string(target->checkpoint) + "); try again shortly");
+  }
+  return es::Status::ok_status();
+}
+
+es::Status Runner::rebuild(const std::vector<std::string>& names, const ProgressFn& progress) {
+  std::vector<std::unique_ptr<Target>> building;
+  std::vector<std::size_t> serving_index;
+  for (std::size_t i = 0; i < projections_.size(); ++i) {
+    const std::string name(projections_[i]->name());
+    if (!names.empty() && std::find(names.begin(), names.end(), name) == names.end()) continue;
+    auto t = std::make_unique<Target>();
+    t->projection = projections_[i].get();
+    std::optional<Generation> resumed = db_.building(name);
+    Generation gen;
+    if (resumed && resumed->version == t->projection->version()) {
+      gen = *resumed;  // a rebuild a crash interrupted: go on from its checkpoint
+    } else {
+      gen = Generation{std::max(serving_[i]->generation.number, resumed ? resumed->number : 0) + 1,
+                       t->projection->version()};
+      if (resumed) {
+        if (auto s = db_.drop(name, resumed->number); !s.ok()) return s;
+      }
+      rocksdb::WriteBatch batch;
+      (void)batch.Put(ProjectionDb::building_key(name), ProjectionDb::encode_generation(gen));
+      if (auto s = db_.write(batch); !s.ok()) return s;
+    }
+    t->generation = gen;
+    t->prefix = ProjectionDb::row_prefix(name, gen.number);
+    t->checkpoint = db_.checkpoint(name, gen.number);
+    building.push_back(std::move(t));
+    serving_index.push_back(i);
+  }
+  for (const auto& n : names) {
+    if (std::none_of(projections_.begin(), projections_.end(),
+                     [&](const auto& p) { return p->name() == n; })) {
+      std::string known;
+      for (const auto& p : projections_) known += (known.empty() ? "" : ", ") + std::string(p->name());
+      return es::Status::invalid_argument("no projection named '" + n + "'; known: " + known);
+    }
+  }
+  if (building.empty()) return es::Status::ok_status();
+
+  std::vector<Target*> targets;
+  for (auto& t : building) targets.push_back(t.get());
+  auto failed = [&]() -> std::optional<es::Status> {
+    for (const auto* t : targets) {
+      if (t->failure) {
+        return es::Status::failed_precondition("rebuilding " + std::string(t->projection->name()) +
+                                               " stopped at " + *t->failure);
+      }
+    }
+    return std::nullopt;
+  };
+  // Most of the log without holding up the serving generations ...
+  ProgressMeter meter(progress, lowest_checkpoint(targets), store_.last_position());
+  while (true) {
+    const std::uint64_t last = store_.last_position();
+    if (lowest_checkpoint(targets) + options_.batch_events >= last) break;
+    auto n = apply_batch(targets, last);
+    if (!n.ok()) return n.status();
+    if (auto f = failed()) return *f;
+    meter.at(lowest_checkpoint(targets));
+  }
+  // ... then the tail with the serving generations paused, and the switch.
+  std::lock_guard lock(apply_mu_);
+  while (true) {
+    auto n = apply_batch(targets, store_.last_position());
+    if (!n.ok()) return n.status();
+    if (auto f = failed()) return *f;
+    if (*n == 0) break;
+  }
+  meter.at(store_.last_position(), true);
+  rocksdb::WriteBatch batch;
+  for (const auto& t : building) {
+    const std::string name(t->projection->name());
+    (void)batch.Put(ProjectionDb::serving_key(name), ProjectionDb::encode_generation(t->generation));
+    (void)batch.Delete(ProjectionDb::building_key(name));
+  }
+  if (auto s = db_.write(batch); !s.ok()) return s;
+  std::vector<std::pair<std::string, std::uint64_t>> old;
+  {
+    std::lock_guard state(state_mu_);
+    for (std::size_t k = 0; k < building.size(); ++k) {
+      auto& slot = serving_[serving_index[k]];
+      old.emplace_back(std::string(slot->projection->name()), slot->generation.number);
+      slot = std::move(building[k]);
+    }
+  }
+  advanced_.notify_all();
+  for (const auto& [name, number] : old) {
+    if (auto s = db_.drop(name, number); !s.ok()) return s;
+  }
+  return es::Status::ok_status();
+}
+
+}  // namespace portal::projections
