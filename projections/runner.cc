@@ -261,10 +261,10 @@ es::Result<std::size_t> Runner::apply_batch(std::vector<Target*>& targets, std::
   return read;
 }
 
-es::Status Runner::catch_up(const ProgressFn& progress) {
+es::Status Runner::catch_up(const ProgressFn& progress, std::optional<std::uint64_t> up_to) {
   std::vector<Target*> targets;
   for (auto& t : serving_) targets.push_back(t.get());
-  const std::uint64_t goal = store_.last_position();
+  const std::uint64_t goal = std::min(store_.last_position(), up_to.value_or(store_.last_position()));
   ProgressMeter meter(progress, std::min(goal, lowest_checkpoint(targets)), goal);
   while (true) {
     std::lock_guard lock(apply_mu_);

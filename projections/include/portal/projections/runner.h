@@ -62,8 +62,9 @@ class Runner {
   Runner(const Runner&) = delete;
   Runner& operator=(const Runner&) = delete;
 
-  // Folds the log up to its last position now, in the caller's thread.
-  eventstore::Status catch_up(const ProgressFn& progress = {});
+  // Folds the log up to its last position (or up_to, if earlier) now, in the
+  // caller's thread.
+  eventstore::Status catch_up(const ProgressFn& progress = {}, std::optional<std::uint64_t> up_to = {});
   // Follows the log in a background thread until stop().
   void start();
   void stop();
