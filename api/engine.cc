@@ -24,8 +24,7 @@
 #include <variant>
 
 #include "portal/domain/snapshot.h"
-#include "portal/projections/admin_history.h"
-#include "portal/projections/audit_log.h"
+#include "portal/projections/catalog.h"
 
 namespace portal {
 
@@ -767,10 +766,8 @@ Expected<std::unique_ptr<Engine>> Engine::open(const std::string& dir, const Eng
   }
   impl->projection_db = std::move(pdb).value();
   if (options.projections) {
-    std::vector<std::unique_ptr<projections::Projection>> models;
-    models.push_back(std::make_unique<projections::AuditLogProjection>());
-    models.push_back(std::make_unique<projections::AdminHistoryProjection>());
-    auto runner = projections::Runner::create(*impl->store, *impl->projection_db, std::move(models));
+    auto runner =
+        projections::Runner::create(*impl->store, *impl->projection_db, projections::portal_projections());
     if (!runner.ok()) {
       (void)impl->store->close();
       return store_error(runner.status(), "starting the read models in " + dir);

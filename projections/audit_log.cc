@@ -75,12 +75,6 @@ std::string index_key(AuditBy by, const domain::Uuid& id, std::int64_t at, std::
   return key;
 }
 
-std::string entry_key(std::uint64_t position) {
-  std::string key(1, 'e');
-  keys::put_u64(key, position);
-  return key;
-}
-
 }  // namespace
 
 std::string AuditEntry::encode() const {
@@ -151,13 +145,14 @@ AuditEntry AuditLogProjection::entry_of(const ProjectedEvent& event) {
 
 std::optional<std::string> AuditLogProjection::apply(const ProjectedEvent& event, Rows& rows) {
   const AuditEntry e = entry_of(event);
-  rows.put(entry_key(event.position), e.encode());
+  // Each index holds the whole entry: a page is one range scan, no lookups.
+  const std::string value = e.encode();
   if (!e.organization_id.is_nil())
-    rows.put(index_key(AuditBy::kOrganization, e.organization_id, e.date, e.position), "");
-  if (!e.provider_id.is_nil()) rows.put(index_key(AuditBy::kProvider, e.provider_id, e.date, e.position), "");
+    rows.put(index_key(AuditBy::kOrganization, e.organization_id, e.date, e.position), value);
+  if (!e.provider_id.is_nil()) rows.put(index_key(AuditBy::kProvider, e.provider_id, e.date, e.position), value);
   if (!e.acting_user_id.is_nil())
-    rows.put(index_key(AuditBy::kActor, e.acting_user_id, e.date, e.position), "");
-  if (!e.cipher_id.is_nil()) rows.put(index_key(AuditBy::kItem, e.cipher_id, e.date, e.position), "");
+    rows.put(index_key(AuditBy::kActor, e.acting_user_id, e.date, e.position), value);
+  if (!e.cipher_id.is_nil()) rows.put(index_key(AuditBy::kItem, e.cipher_id, e.date, e.position), value);
   return std::nullopt;
 }
 
@@ -197,19 +192,17 @@ es::Result<AuditPage> query_audit(const ProjectionDb& db, const AuditQuery& q) {
   std::string resume;
   std::optional<es::Status> error;
   db.scan_from(AuditLogProjection::kName, gen->number, prefix, start,
-               [&](std::string_view key, std::string_view) {
+               [&](std::string_view key, std::string_view value) {
                  if (key >= end) return false;
                  if (q.limit != 0 && page.entries.size() == q.limit) {
                    resume = std::string(key);
                    return false;
                  }
                  const std::uint64_t position = keys::get_u64(key.substr(1 + 16 + 8));
-                 auto bytes = db.get(AuditLogProjection::kName, gen->number, entry_key(position));
-                 auto entry = bytes ? AuditEntry::decode(*bytes) : std::nullopt;
-                 if (!entry) {
-                   error = es::Status::corruption(
-                       "the audit entry of position " + std::to_string(position) +
-                       " is missing or damaged; run portalctl verify and rebuild the audit log");
+                 auto entry = AuditEntry::decode(value);
+                 if (!entry || entry->position != position) {
+                   error = es::Status::corruption("the audit entry of position " + std::to_string(position) +
+                                                  " is damaged; run portalctl verify and rebuild the audit log");
                    return false;
                  }
                  page.entries.push_back(std::move(*entry));

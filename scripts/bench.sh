@@ -11,14 +11,16 @@ RESULTS_DIR="${ROOT}/bench-results"
 # tests/bench/ whose program takes `--runs N --out FILE [--quick]`, prints a table
 # and writes a flat JSON object to FILE. To add a suite (commands, projections,
 # http): add its executable to tests/bench/CMakeLists.txt and one line here.
-SUITES=(eventstore commands)
+SUITES=(eventstore commands projections)
 declare -A SUITE_TARGET=(
   [eventstore]=eventstore_bench
   [commands]=commands_bench
+  [projections]=projections_bench
 )
 declare -A SUITE_DESCRIPTION=(
   [eventstore]="appends (buffered 1 writer, sync 64 writers), read_all/scan_all, read_stream; each beside plain RocksDB"
   [commands]="commands through portal::Engine (buffered 1 caller, sync 64 callers) beside plain RocksDB; cold load of a 1,000-event provider stream"
+  [projections]="rebuild of every read model over a 1,000,000-event log beside plain RocksDB scan and batched writes; audit page p99; read models' lag"
 )
 
 usage() {

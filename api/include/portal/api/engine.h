@@ -36,8 +36,9 @@ struct EngineOptions {
   std::uint64_t snapshot_every = 64;
   // Attempts on a wrong expected version before answering kAborted.
   int max_attempts = 10;
-  // Run the read models (audit log, administration history) in a background
-  // thread: catch up from their checkpoints, then follow the log.
+  // Run the read models (projections::portal_projections(): provider directory,
+  // organization console and vault view, audit log, administration history) in a
+  // background thread: catch up from their checkpoints, then follow the log.
   bool projections = true;
 };
 

@@ -5,7 +5,8 @@
 // provider); an organization's index also holds the provider-side events about it
 // (1900-1903).
 //
-// Rows: 'e' position -> entry; 'o'|'p'|'a'|'i' id time position -> "" (indexes).
+// Rows: 'o'|'p'|'a'|'i' id time position -> the entry (one copy per index, so that
+// a page is one range scan).
 #pragma once
 
 #include <cstdint>
@@ -49,7 +50,7 @@ class AuditLogProjection final : public Projection {
  public:
   static constexpr const char* kName = "audit";
   std::string_view name() const override { return kName; }
-  std::uint32_t version() const override { return 1; }
+  std::uint32_t version() const override { return 2; }
   std::optional<std::string> apply(const ProjectedEvent& event, Rows& rows) override;
 
   // The entry an event becomes (also used by verification and tests).
