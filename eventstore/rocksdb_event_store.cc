@@ -829,6 +829,11 @@ Status RocksDbEventStore::close() {
   if (!impl_->options.read_only) {
     if (auto s = impl_->db->FlushWAL(/*sync=*/true); !s.ok())
       result = from_rocksdb(s, "syncing the WAL on close");
+    // Memtables to table files, so that the next open (a tool's read-only one
+    // included) does not replay the whole WAL. Best effort: the WAL has it all.
+    rocksdb::FlushOptions flush;
+    flush.wait = true;
+    (void)impl_->db->Flush(flush, impl_->cf);
   }
   for (auto* h : impl_->cf) impl_->db->DestroyColumnFamilyHandle(h);
   impl_->cf.clear();

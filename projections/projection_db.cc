@@ -81,7 +81,10 @@ es::Result<std::unique_ptr<ProjectionDb>> ProjectionDb::open(const std::string& 
 }
 
 ProjectionDb::~ProjectionDb() {
-  if (db_) (void)db_->Close();
+  if (!db_) return;
+  // Memtables to table files, so that the next open does not replay the WAL.
+  if (!read_only_) (void)db_->Flush(rocksdb::FlushOptions());
+  (void)db_->Close();
 }
 
 std::optional<Generation> ProjectionDb::generation_at(const std::string& key) const {

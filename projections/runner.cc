@@ -364,6 +364,15 @@ es::Status Runner::wait_for(std::string_view name, std::uint64_t min_position,
 }
 
 es::Status Runner::rebuild(const std::vector<std::string>& names, const ProgressFn& progress) {
+  // Every name is checked before anything is written.
+  for (const auto& n : names) {
+    if (std::none_of(projections_.begin(), projections_.end(),
+                     [&](const auto& p) { return p->name() == n; })) {
+      std::string known;
+      for (const auto& p : projections_) known += (known.empty() ? "" : ", ") + std::string(p->name());
+      return es::Status::invalid_argument("no projection named '" + n + "'; known: " + known);
+    }
+  }
   std::vector<std::unique_ptr<Target>> building;
   std::vector<std::size_t> serving_index;
   for (std::size_t i = 0; i < projections_.size(); ++i) {
@@ -390,14 +399,6 @@ es::Status Runner::rebuild(const std::vector<std::string>& names, const Progress
     t->checkpoint = db_.checkpoint(name, gen.number);
     building.push_back(std::move(t));
     serving_index.push_back(i);
-  }
-  for (const auto& n : names) {
-    if (std::none_of(projections_.begin(), projections_.end(),
-                     [&](const auto& p) { return p->name() == n; })) {
-      std::string known;
-      for (const auto& p : projections_) known += (known.empty() ? "" : ", ") + std::string(p->name());
-      return es::Status::invalid_argument("no projection named '" + n + "'; known: " + known);
-    }
   }
   if (building.empty()) return es::Status::ok_status();
 
