@@ -306,26 +306,26 @@ std::optional<std::string> AdminHistoryProjection::apply(const ProjectedEvent& e
 namespace {
 std::vector<Acted> acted_rows(const ProjectionDb& db, char tag, const d::Uuid& id) {
   std::vector<Acted> out;
-  const auto gen = db.serving(AdminHistoryProjection::kName);
-  if (!gen) return out;
-  db.scan(AdminHistoryProjection::kName, gen->number, key(tag, {id}),
-          [&](std::string_view k, std::string_view v) {
-            Acted a;
-            eventstore::CommandId ignored;
-            if (!decode_acted(v, a, ignored)) return true;
-            const d::Uuid second = keys::get_id(k.substr(17)), third = keys::get_id(k.substr(33));
-            if (tag == 'h') {
-              a.provider_id = id;
-              a.organization_id = second;
-              a.user_id = third;
-            } else {
-              a.user_id = id;
-              a.provider_id = second;
-              a.organization_id = third;
-            }
-            out.push_back(std::move(a));
-            return true;
-          });
+  db.read_serving(AdminHistoryProjection::kName, [&](std::uint64_t gen) {
+    out.clear();
+    db.scan(AdminHistoryProjection::kName, gen, key(tag, {id}), [&](std::string_view k, std::string_view v) {
+      Acted a;
+      eventstore::CommandId ignored;
+      if (!decode_acted(v, a, ignored)) return true;
+      const d::Uuid second = keys::get_id(k.substr(17)), third = keys::get_id(k.substr(33));
+      if (tag == 'h') {
+        a.provider_id = id;
+        a.organization_id = second;
+        a.user_id = third;
+      } else {
+        a.user_id = id;
+        a.provider_id = second;
+        a.organization_id = third;
+      }
+      out.push_back(std::move(a));
+      return true;
+    });
+  });
   return out;
 }
 }  // namespace
@@ -340,19 +340,19 @@ std::vector<Acted> acted_by_user(const ProjectionDb& db, const d::UserId& user) 
 
 std::vector<AccessInterval> access_history(const ProjectionDb& db, const d::OrganizationId& org) {
   std::vector<AccessInterval> out;
-  const auto gen = db.serving(AdminHistoryProjection::kName);
-  if (!gen) return out;
-  db.scan(AdminHistoryProjection::kName, gen->number, key('g', {org}),
-          [&](std::string_view k, std::string_view v) {
-            if (k.size() != 1 + 16 + 16 + 1 + 8 || v.size() != 8) return true;
-            AccessInterval i;
-            i.user_id = keys::get_id(k.substr(17));
-            i.kind = static_cast<AccessKind>(static_cast<std::uint8_t>(k[33]));
-            i.from = keys::get_time(k.substr(34));
-            i.until = keys::get_time(v);
-            out.push_back(i);
-            return true;
-          });
+  db.read_serving(AdminHistoryProjection::kName, [&](std::uint64_t gen) {
+    out.clear();
+    db.scan(AdminHistoryProjection::kName, gen, key('g', {org}), [&](std::string_view k, std::string_view v) {
+      if (k.size() != 1 + 16 + 16 + 1 + 8 || v.size() != 8) return true;
+      AccessInterval i;
+      i.user_id = keys::get_id(k.substr(17));
+      i.kind = static_cast<AccessKind>(static_cast<std::uint8_t>(k[33]));
+      i.from = keys::get_time(k.substr(34));
+      i.until = keys::get_time(v);
+      out.push_back(i);
+      return true;
+    });
+  });
   return out;
 }
 

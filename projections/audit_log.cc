@@ -65,7 +65,8 @@ void put_u16(std::string& out, std::uint16_t v) {
   out.push_back(static_cast<char>(v));
 }
 
-constexpr std::uint8_t kEntryFormat = 1;
+// Format 2: ids present are flagged in a 16-bit mask and only they are stored.
+constexpr std::uint8_t kEntryFormat = 2;
 
 std::string index_key(AuditBy by, const domain::Uuid& id, std::int64_t at, std::uint64_t position) {
   std::string key(1, static_cast<char>(by));
@@ -86,11 +87,16 @@ std::string AuditEntry::encode() const {
   out.push_back(static_cast<char>(acting_as));
   put_u16(out, static_cast<std::uint16_t>(policy_type));
   put_u16(out, static_cast<std::uint16_t>(device_type));
-  for (const domain::Uuid* id :
-       {&acting_user_id, &provider_id, &organization_id, &provider_organization_id, &provider_user_id,
-        &organization_user_id, &cipher_id, &collection_id, &group_id}) {
-    keys::put_id(out, *id);
-  }
+  const domain::Uuid* ids[] = {
+      &acting_user_id,   &provider_id,          &organization_id, &provider_organization_id,
+      &provider_user_id, &organization_user_id, &cipher_id,       &collection_id,
+      &group_id};
+  std::uint16_t present = 0;
+  for (std::size_t i = 0; i < std::size(ids); ++i)
+    if (!ids[i]->is_nil()) present = static_cast<std::uint16_t>(present | (1u << i));
+  put_u16(out, present);
+  for (const domain::Uuid* id : ids)
+    if (!id->is_nil()) keys::put_id(out, *id);
   put_string(out, name);
   put_string(out, stream);
   put_string(out, ip_address);
@@ -107,11 +113,13 @@ std::optional<AuditEntry> AuditEntry::decode(std::string_view bytes) {
   e.acting_as = static_cast<std::int8_t>(r.u8());
   e.policy_type = static_cast<std::int16_t>(r.u16());
   e.device_type = static_cast<std::int16_t>(r.u16());
-  for (domain::Uuid* id :
-       {&e.acting_user_id, &e.provider_id, &e.organization_id, &e.provider_organization_id,
-        &e.provider_user_id, &e.organization_user_id, &e.cipher_id, &e.collection_id, &e.group_id}) {
-    *id = r.id();
-  }
+  domain::Uuid* ids[] = {
+      &e.acting_user_id,   &e.provider_id,          &e.organization_id, &e.provider_organization_id,
+      &e.provider_user_id, &e.organization_user_id, &e.cipher_id,       &e.collection_id,
+      &e.group_id};
+  const std::uint16_t present = r.u16();
+  for (std::size_t i = 0; i < std::size(ids); ++i)
+    if (present & (1u << i)) *ids[i] = r.id();
   e.name = r.str();
   e.stream = r.str();
   e.ip_address = r.str();
@@ -149,7 +157,8 @@ std::optional<std::string> AuditLogProjection::apply(const ProjectedEvent& event
   const std::string value = e.encode();
   if (!e.organization_id.is_nil())
     rows.put(index_key(AuditBy::kOrganization, e.organization_id, e.date, e.position), value);
-  if (!e.provider_id.is_nil()) rows.put(index_key(AuditBy::kProvider, e.provider_id, e.date, e.position), value);
+  if (!e.provider_id.is_nil())
+    rows.put(index_key(AuditBy::kProvider, e.provider_id, e.date, e.position), value);
   if (!e.acting_user_id.is_nil())
     rows.put(index_key(AuditBy::kActor, e.acting_user_id, e.date, e.position), value);
   if (!e.cipher_id.is_nil()) rows.put(index_key(AuditBy::kItem, e.cipher_id, e.date, e.position), value);
@@ -157,9 +166,7 @@ std::optional<std::string> AuditLogProjection::apply(const ProjectedEvent& event
 }
 
 es::Result<AuditPage> query_audit(const ProjectionDb& db, const AuditQuery& q) {
-  const auto gen = db.serving(AuditLogProjection::kName);
   AuditPage page;
-  if (!gen) return page;
   std::string prefix(1, static_cast<char>(q.by));
   keys::put_id(prefix, q.id);
   std::string start = prefix;
@@ -191,23 +198,28 @@ es::Result<AuditPage> query_audit(const ProjectionDb& db, const AuditQuery& q) {
   keys::put_time(end, q.to);
   std::string resume;
   std::optional<es::Status> error;
-  db.scan_from(AuditLogProjection::kName, gen->number, prefix, start,
-               [&](std::string_view key, std::string_view value) {
-                 if (key >= end) return false;
-                 if (q.limit != 0 && page.entries.size() == q.limit) {
-                   resume = std::string(key);
-                   return false;
-                 }
-                 const std::uint64_t position = keys::get_u64(key.substr(1 + 16 + 8));
-                 auto entry = AuditEntry::decode(value);
-                 if (!entry || entry->position != position) {
-                   error = es::Status::corruption("the audit entry of position " + std::to_string(position) +
-                                                  " is damaged; run portalctl verify and rebuild the audit log");
-                   return false;
-                 }
-                 page.entries.push_back(std::move(*entry));
-                 return true;
-               });
+  db.read_serving(AuditLogProjection::kName, [&](std::uint64_t gen) {
+    page.entries.clear();
+    resume.clear();
+    error.reset();
+    db.scan_from(
+        AuditLogProjection::kName, gen, prefix, start, [&](std::string_view key, std::string_view value) {
+          if (key >= end) return false;
+          if (q.limit != 0 && page.entries.size() == q.limit) {
+            resume = std::string(key);
+            return false;
+          }
+          const std::uint64_t position = keys::get_u64(key.substr(1 + 16 + 8));
+          auto entry = AuditEntry::decode(value);
+          if (!entry || entry->position != position) {
+            error = es::Status::corruption("the audit entry of position " + std::to_string(position) +
+                                           " is damaged; run portalctl verify and rebuild the audit log");
+            return false;
+          }
+          page.entries.push_back(std::move(*entry));
+          return true;
+        });
+  });
   if (error) return *error;
   static constexpr char kHex[] = "0123456789abcdef";
   for (unsigned char c : resume) {

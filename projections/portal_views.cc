@@ -18,7 +18,9 @@ d::Uuid to_uuid(const fb::Id& id) {
   return out;
 }
 
-fb::Id to_id(const d::Uuid& id) { return fb::Id(flatbuffers::span<const std::uint8_t, 16>(id.bytes)); }
+fb::Id to_id(const d::Uuid& id) {
+  return fb::Id(flatbuffers::span<const std::uint8_t, 16>(id.bytes));
+}
 
 namespace {
 
@@ -105,8 +107,8 @@ void apply_directory(const ProjectedEvent& e, const d::ProviderId& p, Rows& rows
     change(*row);
     save(rows, uk, *row);
   };
-  auto client = [&](const d::OrganizationId& org, const d::ProviderOrganizationId& link, const std::string& name,
-                    std::int16_t plan, std::int32_t seats) {
+  auto client = [&](const d::OrganizationId& org, const d::ProviderOrganizationId& link,
+                    const std::string& name, std::int16_t plan, std::int32_t seats) {
     fb::ClientRowT c;
     if (auto existing = load<fb::ClientRowT>(rows, key('C', {p, org}))) c = *existing;
     c.provider_organization_id = std::make_unique<fb::Id>(to_id(link));
@@ -183,8 +185,9 @@ void apply_directory(const ProjectedEvent& e, const d::ProviderId& p, Rows& rows
       break;
     }
     case T::ProviderUserConfirmed:
-      user(x.AsProviderUserConfirmed()->provider_user_id,
-           [](fb::ProviderUserRowT& u) { u.status = static_cast<std::int8_t>(d::ProviderUserStatus::kConfirmed); });
+      user(x.AsProviderUserConfirmed()->provider_user_id, [](fb::ProviderUserRowT& u) {
+        u.status = static_cast<std::int8_t>(d::ProviderUserStatus::kConfirmed);
+      });
       break;
     case T::ProviderUserUpdated: {
       const auto& v = *x.AsProviderUserUpdated();
@@ -207,7 +210,9 @@ void apply_directory(const ProjectedEvent& e, const d::ProviderId& p, Rows& rows
       client(v.organization_id, v.provider_organization_id, v.name, -1, v.seats);
       break;
     }
-    case T::ProviderOrganizationRemoved: rows.del(key('C', {p, x.AsProviderOrganizationRemoved()->organization_id})); break;
+    case T::ProviderOrganizationRemoved:
+      rows.del(key('C', {p, x.AsProviderOrganizationRemoved()->organization_id}));
+      break;
     default: break;
   }
 }
@@ -289,10 +294,12 @@ class Console {
         for (const auto& a : v.collections) {
           const d::CollectionId cid = flatbuffers::UnPack(a.id());
           collection(org, cid, [&](fb::CollectionRowT& c) {
-            c.users.emplace_back(to_id(v.organization_user_id), a.read_only(), a.hide_passwords(), a.manage());
+            c.users.emplace_back(to_id(v.organization_user_id), a.read_only(), a.hide_passwords(),
+                                 a.manage());
           });
         }
-        for (const auto& g : v.groups) group(org, g, [&](fb::GroupRowT& row) { row.members.push_back(to_id(v.organization_user_id)); });
+        for (const auto& g : v.groups)
+          group(org, g, [&](fb::GroupRowT& row) { row.members.push_back(to_id(v.organization_user_id)); });
         recount(org);
         break;
       }
@@ -305,8 +312,9 @@ class Console {
         break;
       }
       case T::OrganizationUserConfirmed:
-        member(org, x.AsOrganizationUserConfirmed()->organization_user_id,
-               [](fb::MemberRowT& m) { m.status = static_cast<std::int8_t>(d::OrganizationUserStatus::kConfirmed); });
+        member(org, x.AsOrganizationUserConfirmed()->organization_user_id, [](fb::MemberRowT& m) {
+          m.status = static_cast<std::int8_t>(d::OrganizationUserStatus::kConfirmed);
+        });
         recount(org);
         break;
       case T::OrganizationUserUpdated: {
@@ -318,8 +326,9 @@ class Console {
         break;
       }
       case T::OrganizationUserRevoked:
-        member(org, x.AsOrganizationUserRevoked()->organization_user_id,
-               [](fb::MemberRowT& m) { m.status = static_cast<std::int8_t>(d::OrganizationUserStatus::kRevoked); });
+        member(org, x.AsOrganizationUserRevoked()->organization_user_id, [](fb::MemberRowT& m) {
+          m.status = static_cast<std::int8_t>(d::OrganizationUserStatus::kRevoked);
+        });
         recount(org);
         break;
       case T::OrganizationUserRestored: {
@@ -562,31 +571,32 @@ class Console {
 template <class Obj>
 std::vector<Obj> rows_under(const ProjectionDb& db, const char* name, const std::string& prefix) {
   std::vector<Obj> out;
-  const auto gen = db.serving(name);
-  if (!gen) return out;
-  db.scan(name, gen->number, prefix, [&](std::string_view, std::string_view v) {
-    if (auto obj = unpack<Obj>(v)) out.push_back(std::move(*obj));
-    return true;
+  db.read_serving(name, [&](std::uint64_t gen) {
+    out.clear();
+    db.scan(name, gen, prefix, [&](std::string_view, std::string_view v) {
+      if (auto obj = unpack<Obj>(v)) out.push_back(std::move(*obj));
+      return true;
+    });
   });
   return out;
 }
 
 template <class Obj>
 std::optional<Obj> row_at(const ProjectionDb& db, const char* name, const std::string& k) {
-  const auto gen = db.serving(name);
-  if (!gen) return std::nullopt;
-  auto v = db.get(name, gen->number, k);
+  std::optional<std::string> v;
+  db.read_serving(name, [&](std::uint64_t gen) { v = db.get(name, gen, k); });
   if (!v) return std::nullopt;
   return unpack<Obj>(*v);
 }
 
 std::vector<d::Uuid> trailing_ids(const ProjectionDb& db, const char* name, const std::string& prefix) {
   std::vector<d::Uuid> out;
-  const auto gen = db.serving(name);
-  if (!gen) return out;
-  db.scan(name, gen->number, prefix, [&](std::string_view k, std::string_view) {
-    out.push_back(keys::get_id(k.substr(k.size() - 16)));
-    return true;
+  db.read_serving(name, [&](std::uint64_t gen) {
+    out.clear();
+    db.scan(name, gen, prefix, [&](std::string_view k, std::string_view) {
+      out.push_back(keys::get_id(k.substr(k.size() - 16)));
+      return true;
+    });
   });
   return out;
 }
@@ -638,7 +648,8 @@ std::vector<fb::MemberRowT> organization_members(const ProjectionDb& db, const d
 std::vector<fb::GroupRowT> organization_groups(const ProjectionDb& db, const d::OrganizationId& id) {
   return rows_under<fb::GroupRowT>(db, ConsoleProjection::kName, key('G', {id}));
 }
-std::vector<fb::CollectionRowT> organization_collections(const ProjectionDb& db, const d::OrganizationId& id) {
+std::vector<fb::CollectionRowT> organization_collections(const ProjectionDb& db,
+                                                         const d::OrganizationId& id) {
   return rows_under<fb::CollectionRowT>(db, ConsoleProjection::kName, key('K', {id}));
 }
 std::vector<fb::PolicyRowT> organization_policies(const ProjectionDb& db, const d::OrganizationId& id) {
@@ -649,7 +660,8 @@ std::vector<VaultItem> vault_for_user(const ProjectionDb& db, const d::UserId& u
   const char* name = ConsoleProjection::kName;
   std::vector<VaultItem> out;
   for (const d::ItemId& item : trailing_ids(db, name, key('Q', {user}))) {
-    if (auto row = row_at<fb::ItemRowT>(db, name, key('I', {item}))) out.push_back({std::move(*row), true, true, false});
+    if (auto row = row_at<fb::ItemRowT>(db, name, key('I', {item})))
+      out.push_back({std::move(*row), true, true, false});
   }
   // Organization items: the rights of domain::item_rights, from the console rows.
   for (const d::OrganizationId& org : trailing_ids(db, name, key('J', {user}))) {
@@ -667,11 +679,13 @@ std::vector<VaultItem> vault_for_user(const ProjectionDb& db, const d::UserId& u
     const d::Uuid my_id = to_uuid(*me->id);
     std::map<d::ItemId, VaultItem> seen;
     if (all) {
-      for (const d::ItemId& item : trailing_ids(db, name, key('B', {org}))) seen[item] = {{}, true, true, false};
+      for (const d::ItemId& item : trailing_ids(db, name, key('B', {org})))
+        seen[item] = {{}, true, true, false};
     } else {
       std::set<d::Uuid> my_groups;
       for (const auto& g : organization_groups(db, org)) {
-        if (std::any_of(g.members.begin(), g.members.end(), [&](const fb::Id& m) { return to_uuid(m) == my_id; }))
+        if (std::any_of(g.members.begin(), g.members.end(),
+                        [&](const fb::Id& m) { return to_uuid(m) == my_id; }))
           my_groups.insert(to_uuid(*g.id));
       }
       for (const auto& c : organization_collections(db, org)) {

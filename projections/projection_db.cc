@@ -2,9 +2,11 @@
 
 #include <openssl/evp.h>
 #include <rocksdb/options.h>
+#include <rocksdb/slice_transform.h>
 #include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
 
+#include <cstring>
 #include <memory>
 
 #include "keys.h"
@@ -26,6 +28,25 @@ es::Status from_rocksdb(const rocksdb::Status& s, const std::string& doing) {
   if (s.IsIOError() || s.IsNoSpace()) return es::Status::io_error(msg);
   return es::Status::unavailable(msg);
 }
+
+// Rows of one series ('R' name 0x00 gen, then a one-byte tag and a 16-byte id)
+// are mostly appended in key order (an audit index grows by time): RocksDB keeps an
+// insert hint per series, so such inserts skip the memtable's search.
+class RowSeries final : public rocksdb::SliceTransform {
+ public:
+  static constexpr std::size_t kAfterName = 1 + 8 + 1 + 16;  // 0x00, gen, tag, id
+  const char* Name() const override { return "portal.RowSeries"; }
+  rocksdb::Slice Transform(const rocksdb::Slice& key) const override {
+    const void* zero = std::memchr(key.data(), '\0', key.size());
+    return {key.data(), static_cast<std::size_t>(static_cast<const char*>(zero) - key.data()) + kAfterName};
+  }
+  bool InDomain(const rocksdb::Slice& key) const override {
+    if (key.empty() || key[0] != 'R') return false;
+    const void* zero = std::memchr(key.data(), '\0', key.size());
+    return zero != nullptr &&
+           static_cast<std::size_t>(static_cast<const char*>(zero) - key.data()) + kAfterName <= key.size();
+  }
+};
 
 std::string named(char tag, std::string_view name) {
   std::string key(1, tag);
@@ -67,6 +88,7 @@ es::Result<std::unique_ptr<ProjectionDb>> ProjectionDb::open(const std::string& 
   rocksdb::Options options;
   options.create_if_missing = !read_only;
   options.compression = rocksdb::kNoCompression;
+  options.memtable_insert_with_hint_prefix_extractor = std::make_shared<RowSeries>();
   rocksdb::BlockBasedTableOptions table;
   table.block_cache = rocksdb::NewLRUCache(64 << 20);
   options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
@@ -98,6 +120,17 @@ std::optional<Generation> ProjectionDb::serving(std::string_view name) const {
 }
 std::optional<Generation> ProjectionDb::building(std::string_view name) const {
   return generation_at(building_key(name));
+}
+
+void ProjectionDb::read_serving(std::string_view name,
+                                const std::function<void(std::uint64_t generation)>& read) const {
+  std::optional<Generation> gen = serving(name);
+  while (gen) {
+    read(gen->number);
+    const std::optional<Generation> now = serving(name);
+    if (now == gen) return;
+    gen = now;  // switched while reading: the rows read may be partial
+  }
 }
 
 std::uint64_t ProjectionDb::checkpoint(std::string_view name, std::uint64_t generation) const {

@@ -24,29 +24,36 @@ struct Runner::Target {
 
 namespace {
 
-// A projection's rows in one batch: writes go to the shared batch under the
-// generation's prefix; reads see the batch over the database.
+// A projection's rows in one batch: writes go to the batch under the generation's
+// prefix; reads see the batch over the database. A projection that does not read
+// its rows writes to a plain WriteBatch, which keeps no index.
 class BatchRows final : public Rows {
  public:
-  BatchRows(rocksdb::WriteBatchWithIndex& batch, rocksdb::DB* db, const std::string& prefix)
-      : batch_(batch), db_(db), prefix_(prefix) {}
+  BatchRows(rocksdb::WriteBatchWithIndex* indexed, rocksdb::WriteBatch* plain, rocksdb::DB* db,
+            const std::string& prefix)
+      : indexed_(indexed), plain_(plain), db_(db), prefix_(prefix) {}
 
   void put(std::string_view key, std::string_view value) override {
-    (void)batch_.Put(full(key), rocksdb::Slice(value.data(), value.size()));
+    const rocksdb::Slice v(value.data(), value.size());
+    (void)(indexed_ != nullptr ? indexed_->Put(full(key), v) : plain_->Put(full(key), v));
   }
-  void del(std::string_view key) override { (void)batch_.Delete(full(key)); }
+  void del(std::string_view key) override {
+    (void)(indexed_ != nullptr ? indexed_->Delete(full(key)) : plain_->Delete(full(key)));
+  }
   std::optional<std::string> get(std::string_view key) override {
+    if (indexed_ == nullptr) return std::nullopt;
     std::string value;
-    if (!batch_.GetFromBatchAndDB(db_, rocksdb::ReadOptions(), full(key), &value).ok()) return std::nullopt;
+    if (!indexed_->GetFromBatchAndDB(db_, rocksdb::ReadOptions(), full(key), &value).ok())
+      return std::nullopt;
     return value;
   }
 
  protected:
   void scan_rows(std::string_view prefix, Visitor& visit) override {
+    if (indexed_ == nullptr) return;
     const std::string start = full(prefix);
-    rocksdb::ReadOptions ro;
-    std::unique_ptr<rocksdb::Iterator> base(db_->NewIterator(ro));
-    std::unique_ptr<rocksdb::Iterator> it(batch_.NewIteratorWithBase(base.release()));
+    std::unique_ptr<rocksdb::Iterator> base(db_->NewIterator(rocksdb::ReadOptions()));
+    std::unique_ptr<rocksdb::Iterator> it(indexed_->NewIteratorWithBase(base.release()));
     for (it->Seek(start); it->Valid(); it->Next()) {
       const std::string_view key(it->key().data(), it->key().size());
       if (!key.starts_with(start)) break;
@@ -56,12 +63,15 @@ class BatchRows final : public Rows {
 
  private:
   std::string full(std::string_view key) const {
-    std::string k = prefix_;
+    std::string k;
+    k.reserve(prefix_.size() + key.size());
+    k.append(prefix_);
     k.append(key);
     return k;
   }
 
-  rocksdb::WriteBatchWithIndex& batch_;
+  rocksdb::WriteBatchWithIndex* indexed_;
+  rocksdb::WriteBatch* plain_;
   rocksdb::DB* db_;
   const std::string& prefix_;
 };
@@ -94,6 +104,8 @@ class ProgressMeter {
  public:
   ProgressMeter(const ProgressFn& fn, std::uint64_t from, std::uint64_t to)
       : fn_(fn), from_(from), total_(to >= from ? to - from : 0), start_(std::chrono::steady_clock::now()) {}
+  // The log may grow while a pass chases it: the total follows.
+  void grow_to(std::uint64_t to) { total_ = std::max(total_, to >= from_ ? to - from_ : 0); }
   void at(std::uint64_t position, bool last = false) {
     if (!fn_) return;
     const auto now = std::chrono::steady_clock::now();
@@ -176,52 +188,31 @@ es::Result<std::size_t> Runner::apply_batch(std::vector<Target*>& targets, std::
   const std::size_t limit =
       static_cast<std::size_t>(std::min<std::uint64_t>(options_.batch_events, up_to - from + 1));
 
-  rocksdb::WriteBatchWithIndex batch(rocksdb::BytewiseComparator(), 0, /*overwrite_key=*/true);
-  std::vector<std::uint64_t> reached(targets.size());
-  std::vector<std::optional<std::string>> failures(targets.size());
-  for (std::size_t i = 0; i < targets.size(); ++i) reached[i] = targets[i]->checkpoint;
-
-  auto fold = [&](const ProjectedEvent& base, std::string_view payload, std::string_view metadata) {
-    Decoded d = decode(payload, metadata);
-    ProjectedEvent e = base;
-    e.payload = &d.payload;
-    e.actor = &d.actor;
-    for (std::size_t i = 0; i < targets.size(); ++i) {
-      Target& t = *targets[i];
-      if (!t.active() || failures[i] || reached[i] >= e.position) continue;
-      std::optional<std::string> error = d.error;
-      if (!error) {
-        batch.SetSavePoint();
-        BatchRows rows(batch, db_.db(), t.prefix);
-        error = t.projection->apply(e, rows);
-        if (error) {
-          (void)batch.RollbackToSavePoint();
-        } else {
-          (void)batch.PopSavePoint();
-        }
-      }
-      if (error) {
-        failures[i] = "position " + std::to_string(e.position) + " (" + std::string(e.stream) + " version " +
-                      std::to_string(e.version) + ", " + std::string(e.type) + "): " + *error;
-        continue;
-      }
-      reached[i] = e.position;
-    }
+  // The batch's events, read once and decoded once for every projection.
+  struct Staged {
+    ProjectedEvent event;
+    std::string stream, type;
+    Decoded decoded;
   };
-
-  std::size_t read = 0;
+  std::vector<Staged> staged;
+  staged.reserve(limit);
+  auto stage = [&](ProjectedEvent e, std::string_view stream, std::string_view type, std::string_view payload,
+                   std::string_view metadata) {
+    Staged& s = staged.emplace_back();
+    s.event = e;
+    s.stream.assign(stream);
+    s.type.assign(type);
+    s.decoded = decode(payload, metadata);
+  };
   if (auto* rocks = dynamic_cast<es::RocksDbEventStore*>(&store_)) {
     auto s = rocks->scan_all(from, limit, [&](const es::RocksDbEventStore::RecordView& v) {
       ProjectedEvent e;
       e.position = v.position;
-      e.stream = v.stream;
       e.version = v.version;
-      e.type = v.type;
       e.code = v.type_code;
       e.at = v.recorded_at_us;
       e.command_id = v.command_id;
-      fold(e, v.payload, v.metadata);
-      ++read;
+      stage(e, v.stream, v.type, v.payload, v.metadata);
       return true;
     });
     if (!s.ok()) return s;
@@ -231,34 +222,94 @@ es::Result<std::size_t> Runner::apply_batch(std::vector<Target*>& targets, std::
     for (const es::RecordedEvent& r : *events) {
       ProjectedEvent e;
       e.position = r.position;
-      e.stream = r.stream;
       e.version = r.version;
-      e.type = r.type;
       e.code = r.type_code;
       e.at = r.recorded_at_us;
       e.command_id = r.command_id;
-      fold(e, r.payload, r.metadata);
-      ++read;
+      stage(e, r.stream, r.type, r.payload, r.metadata);
     }
   }
-  for (std::size_t i = 0; i < targets.size(); ++i) {
-    if (reached[i] != targets[i]->checkpoint) {
+  for (Staged& s : staged) {
+    s.event.stream = s.stream;
+    s.event.type = s.type;
+    s.event.payload = &s.decoded.payload;
+    s.event.actor = &s.decoded.actor;
+  }
+
+  // Each projection folds the batch into its own WriteBatch, committed with its
+  // checkpoint; projections fold in parallel.
+  struct Lane {
+    std::uint64_t reached = 0;
+    std::optional<std::string> failure;
+    es::Status written = es::Status::ok_status();
+  };
+  std::vector<Lane> lanes(targets.size());
+  auto fold = [&](std::size_t i) {
+    Target& t = *targets[i];
+    Lane& lane = lanes[i];
+    lane.reached = t.checkpoint;
+    if (!t.active()) return;
+    // Reserved up front: growing a batch of a few megabytes by doubling copies it.
+    constexpr std::size_t kReserve = 1 << 20;
+    std::unique_ptr<rocksdb::WriteBatchWithIndex> indexed;
+    rocksdb::WriteBatch plain(t.projection->reads_rows() ? 0 : kReserve);
+    if (t.projection->reads_rows()) {
+      indexed = std::make_unique<rocksdb::WriteBatchWithIndex>(rocksdb::BytewiseComparator(), kReserve,
+                                                               /*overwrite_key=*/true);
+    }
+    BatchRows rows(indexed.get(), &plain, db_.db(), t.prefix);
+    for (const Staged& s : staged) {
+      const ProjectedEvent& e = s.event;
+      if (lane.failure || lane.reached >= e.position) continue;
+      std::optional<std::string> error = s.decoded.error;
+      if (!error) {
+        if (indexed) {
+          indexed->SetSavePoint();
+        } else {
+          plain.SetSavePoint();
+        }
+        error = t.projection->apply(e, rows);
+        if (indexed) {
+          (void)(error ? indexed->RollbackToSavePoint() : indexed->PopSavePoint());
+        } else {
+          (void)(error ? plain.RollbackToSavePoint() : plain.PopSavePoint());
+        }
+      }
+      if (error) {
+        lane.failure = "position " + std::to_string(e.position) + " (" + std::string(e.stream) + " version " +
+                       std::to_string(e.version) + ", " + std::string(e.type) + "): " + *error;
+        continue;
+      }
+      lane.reached = e.position;
+    }
+    rocksdb::WriteBatch& batch = indexed ? *indexed->GetWriteBatch() : plain;
+    if (lane.reached != t.checkpoint) {
       std::string value;
-      keys::put_u64(value, reached[i]);
-      const std::string name(targets[i]->projection->name());
-      (void)batch.Put(ProjectionDb::checkpoint_key(name, targets[i]->generation.number), value);
+      keys::put_u64(value, lane.reached);
+      (void)batch.Put(ProjectionDb::checkpoint_key(t.projection->name(), t.generation.number), value);
     }
-  }
-  if (auto s = db_.write(*batch.GetWriteBatch()); !s.ok()) return s;
+    if (batch.Count() > 0) lane.written = db_.write(batch);
+  };
+  std::vector<std::thread> helpers;
+  for (std::size_t i = 1; i < targets.size(); ++i) helpers.emplace_back(fold, i);
+  if (!targets.empty()) fold(0);
+  for (auto& h : helpers) h.join();
+
+  std::optional<es::Status> error;
   {
     std::lock_guard lock(state_mu_);
     for (std::size_t i = 0; i < targets.size(); ++i) {
-      targets[i]->checkpoint = reached[i];
-      if (failures[i]) targets[i]->failure = failures[i];
+      if (!lanes[i].written.ok()) {
+        if (!error) error = lanes[i].written;
+        continue;  // nothing of this lane was committed
+      }
+      targets[i]->checkpoint = lanes[i].reached;
+      if (lanes[i].failure) targets[i]->failure = lanes[i].failure;
     }
   }
   advanced_.notify_all();
-  return read;
+  if (error) return *error;
+  return staged.size();
 }
 
 es::Status Runner::catch_up(const ProgressFn& progress, std::optional<std::uint64_t> up_to) {
@@ -421,6 +472,7 @@ es::Status Runner::rebuild(const std::vector<std::string>& names, const Progress
     auto n = apply_batch(targets, last);
     if (!n.ok()) return n.status();
     if (auto f = failed()) return *f;
+    meter.grow_to(last);
     meter.at(lowest_checkpoint(targets));
   }
   // ... then the tail with the serving generations paused, and the switch.
@@ -431,6 +483,7 @@ es::Status Runner::rebuild(const std::vector<std::string>& names, const Progress
     if (auto f = failed()) return *f;
     if (*n == 0) break;
   }
+  meter.grow_to(store_.last_position());
   meter.at(store_.last_position(), true);
   rocksdb::WriteBatch batch;
   for (const auto& t : building) {
@@ -449,6 +502,8 @@ es::Status Runner::rebuild(const std::vector<std::string>& names, const Progress
     }
   }
   advanced_.notify_all();
+  // Queries re-read when the generation they read was switched meanwhile
+  // (ProjectionDb::read_serving), so the old one can go at once.
   for (const auto& [name, number] : old) {
     if (auto s = db_.drop(name, number); !s.ok()) return s;
   }

@@ -50,7 +50,8 @@ class AuditLogProjection final : public Projection {
  public:
   static constexpr const char* kName = "audit";
   std::string_view name() const override { return kName; }
-  std::uint32_t version() const override { return 2; }
+  std::uint32_t version() const override { return 3; }
+  bool reads_rows() const override { return false; }
   std::optional<std::string> apply(const ProjectedEvent& event, Rows& rows) override;
 
   // The entry an event becomes (also used by verification and tests).

@@ -1,8 +1,9 @@
 // A projection folds events into rows (DESIGN.md section 5). It sees each event
 // once, in log order, with its payload and actor decoded, and writes rows through a
-// Rows view of its current generation. The runner commits a batch's rows together
-// with the projection's checkpoint in one RocksDB WriteBatch: after a crash the rows
-// and the checkpoint are never apart, so every event is applied exactly once.
+// Rows view of its current generation. The runner commits a batch of a projection's
+// rows together with its checkpoint in one RocksDB WriteBatch: after a crash the
+// rows and the checkpoint are never apart, so every event is applied exactly once.
+// Projections of one pass fold in parallel, so apply() must touch only its rows.
 #pragma once
 
 #include <cstdint>
@@ -70,6 +71,9 @@ class Projection {
   // Bumped when what the rows mean changes: a generation of another version is
   // rebuilt, never served.
   virtual std::uint32_t version() const = 0;
+  // Whether apply() reads rows (get, scan). A projection that only writes says
+  // false and gets cheaper writes: its Rows ignore get and scan.
+  virtual bool reads_rows() const { return true; }
   // Folds one event into rows. An error (a reason) stops this projection at this
   // event: nothing of the event is kept, the checkpoint stays before it, and the
   // other projections go on.

@@ -41,6 +41,10 @@ class ProjectionDb {
   rocksdb::DB* db() { return db_.get(); }
 
   std::optional<Generation> serving(std::string_view name) const;
+  // Runs read(generation) on the serving generation of `name` (not at all when
+  // there is none), again if a rebuild switched generations meanwhile: a query
+  // never returns rows of a generation dropped under it.
+  void read_serving(std::string_view name, const std::function<void(std::uint64_t generation)>& read) const;
   std::optional<Generation> building(std::string_view name) const;
   std::uint64_t checkpoint(std::string_view name, std::uint64_t generation) const;  // 0: nothing folded
 
