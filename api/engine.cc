@@ -825,6 +825,21 @@ Expected<domain::OrganizationState> Engine::read_organization(const domain::Orga
   return *reader.organization(id);
 }
 
+Expected<domain::ProviderState> Engine::read_provider(const domain::ProviderId& id, const domain::Actor& actor) {
+  Reader reader(impl_->loader, /*current=*/true);
+  auto visible = domain::may_view_provider(id, actor, reader);
+  if (reader.error()) return *reader.error();
+  if (!visible.ok()) return visible.error();
+  return *reader.provider(id);
+}
+
+Expected<bool> Engine::authorize(const std::function<Expected<bool>(domain::StateReader&)>& rule) {
+  Reader reader(impl_->loader, /*current=*/true);
+  auto allowed = rule(reader);
+  if (reader.error()) return *reader.error();
+  return allowed;
+}
+
 eventstore::EventStore& Engine::store() {
   return *impl_->store;
 }

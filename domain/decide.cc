@@ -1052,6 +1052,13 @@ Expected<Decision> run(const SetGroupMembers& c, const Actor& actor, StateReader
 
 }  // namespace
 
+Expected<bool> may_view_provider(const ProviderId& id, const Actor& actor, StateReader& states) {
+  auto a = access(states, id, actor);
+  if (!a.ok()) return a.error();
+  if (a->member != nullptr || actor.staff) return true;
+  return Error::not_found();
+}
+
 bool is_valid_email(std::string_view email) {
   if (email.size() > kMaxEmail) return false;
   auto at = email.find('@');

@@ -475,6 +475,13 @@ Expected<bool> may_view_organization(const OrganizationId& id, const Actor& acto
   return Error::not_found();
 }
 
+Expected<bool> may_read_organization_events(const OrganizationId& id, const Actor& actor, StateReader& states) {
+  auto a = detail::org_access(states, id, actor);
+  if (!a.ok()) return a.error();
+  if (a->holds(&Permissions::access_event_logs)) return true;
+  return Error::permission_denied();
+}
+
 namespace detail {
 
 Expected<Decision> run(const CreateItem& c, const Actor& actor, StateReader& states, const Environment& env) {

@@ -7,7 +7,7 @@ set -euo pipefail
 PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config
   librocksdb-dev libflatbuffers-dev flatbuffers-compiler
-  libspdlog-dev libssl-dev
+  libspdlog-dev libssl-dev libjwt-dev
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libgtest-dev libgmock-dev libbenchmark-dev
 )

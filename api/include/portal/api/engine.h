@@ -83,6 +83,10 @@ class Engine {
   domain::Expected<ItemView> read_item(const domain::ItemId& id, const domain::Actor& actor);
   domain::Expected<domain::OrganizationState> read_organization(const domain::OrganizationId& id,
                                                                 const domain::Actor& actor);
+  domain::Expected<domain::ProviderState> read_provider(const domain::ProviderId& id, const domain::Actor& actor);
+  // Runs a domain read rule (domain::may_view_provider, may_read_organization_events,
+  // ...) on the current states.
+  domain::Expected<bool> authorize(const std::function<domain::Expected<bool>(domain::StateReader&)>& rule);
 
   eventstore::EventStore& store();
 

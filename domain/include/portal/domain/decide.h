@@ -173,6 +173,15 @@ Expected<ItemRights> item_rights(const ItemState& item, const Actor& actor, Stat
 // staff gets kPermissionDenied.
 Expected<bool> may_view_organization(const OrganizationId& id, const Actor& actor, StateReader& states);
 
+// Whether the actor may read an organization's event log: Owners and provider users
+// (owner level), Admins, Custom members with access_event_logs (other members:
+// kPermissionDenied; outsiders kNotFound).
+Expected<bool> may_read_organization_events(const OrganizationId& id, const Actor& actor, StateReader& states);
+
+// Whether the actor may see a provider (its users, clients and events): its
+// confirmed users and staff. Anyone else gets kNotFound, never learning it exists.
+Expected<bool> may_view_provider(const ProviderId& id, const Actor& actor, StateReader& states);
+
 // The recorded actor for a decision's events.
 RecordedActor recorded_actor(const Actor& actor, const Decision& decision);
 
