@@ -5,11 +5,14 @@
 //   portalctl who-administered --org ID [--at T] | --provider ID | --actor ID [--format F]
 //   portalctl verify
 //   portalctl rebuild --all | NAME...
+//   portalctl token --user ID [--staff] [--ttl 1h] [--email E] [--name N] [--secret-file FILE] ...
+//   portalctl demo [--seed N]
 //
 // Every command takes --data-dir DIR (default ./data) and --help. Exit codes: 0 ok,
 // 1 a finding (verify found a problem) or a failure (the message says what to do),
 // 2 a usage error. Read commands open the event store and the read models
-// read-only, so they are safe beside a running portald.
+// read-only, so they are safe beside a running portald; `demo` writes and needs
+// the data directory to itself.
 //
 // The command line is parsed by hand: CLI11 is not among the installed packages,
 // and the contract (exit code 2 with one line naming the problem) is small.
@@ -20,7 +23,10 @@
 #include <charconv>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
+#include <ctime>
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <limits>
 #include <map>
@@ -31,8 +37,12 @@
 #include <unordered_map>
 #include <vector>
 
+#include <jwt.h>
+
 #include "cli/format.h"
 #include "cli/state_json.h"
+#include "portal/api/demo.h"
+#include "portal/api/engine.h"
 #include "portal/domain/events.h"
 #include "portal/domain/snapshot.h"
 #include "portal/domain/state.h"
@@ -201,6 +211,69 @@ Example:
        {},
        {"--all"},
        true},
+      {"token",
+       "mint a development token (HS256 JWT) for portald",
+       R"(Usage: portalctl token --user ID [--staff] [--ttl 1h] [--email E] [--name N]
+                       [--secret-file FILE] [--issuer portal-dev] [--audience portal]
+                       [--data-dir DIR]
+
+Mints a JSON Web Token signed with HS256 (by libjwt) and prints it alone on stdout,
+for portald's Authorization: Bearer header. Claims: sub (the user id), staff (true,
+only with --staff), email and name (when given), iat and nbf (now), exp (now + ttl),
+iss and aud.
+
+The shared secret is read from, in this order: --secret-file FILE, the environment
+variable PORTAL_JWT_SECRET, or DIR/jwt.secret (scripts/run.sh creates it and starts
+portald with --jwt-secret-file DIR/jwt.secret). As for portald, surrounding
+whitespace (a trailing newline) is not part of the secret, and it has at least 32
+bytes. A development tool: a real identity
+provider signs with its own key (RS256 or ES256).
+
+Options:
+  --user ID           the acting user's id (a UUID); required
+  --staff             mark the token as staff's
+  --ttl D             lifetime: seconds, or a number with s, m, h or d; default 1h
+  --email E           the email claim (with --name: portald registers an unknown
+                      user on first use)
+  --name N            the name claim
+  --secret-file FILE  the HS256 secret
+  --issuer I          the iss claim; default portal-dev (portald's --jwt-issuer)
+  --audience A        the aud claim; default portal (portald's --jwt-audience)
+  --data-dir DIR      where jwt.secret is looked for; default ./data
+
+Example:
+  TOKEN=$(portalctl token --user 6f1c0d2e-3b4a-4c5d-8e9f-0a1b2c3d4e5f --ttl 12h)
+  curl -H "Authorization: Bearer $TOKEN" http://127.0.0.1:8080/providers/PROVIDER_ID/organizations
+)",
+       {"--user", "--ttl", "--email", "--name", "--secret-file", "--issuer", "--audience"},
+       {"--staff"}},
+      {"demo",
+       "load the demo provider, its team and 25 client organizations",
+       R"(Usage: portalctl demo [--seed N] [--data-dir DIR]
+
+Loads demo data into the data directory (created if absent) through the engine:
+a staff user; the MSP provider "Northwind IT" with two ProviderAdmins and three
+service users; 25 client organizations added by the provider, each with its owner,
+3 to 6 members (Admin, User, Custom), groups, collections with access, policies and
+vault items (valid EncStrings); and a history of administration (provider users
+opening client consoles, updating seats, inviting members). Then waits for the
+read models, prints a summary and writes DIR/demo.json (ids and emails) and
+DIR/demo.env (shell variables: PROVIDER_ID, ADMIN_USER_ID, STAFF_USER_ID, ORG_ID,
+...) for scripts.
+
+Idempotent: command ids derive from the seed, so running it again on the same
+data directory records nothing new (and an interrupted load resumes).
+It writes to the store: portald must not be running on DIR; stop it first.
+
+Options:
+  --seed N          shapes the demo (members, seats, items) and its ids; default 1
+  --data-dir DIR    the portal data directory; default ./data
+
+Example:
+  portalctl demo --data-dir ./data && . ./data/demo.env && echo "$PROVIDER_ID"
+)",
+       {"--seed"},
+       {}},
   };
   return kSpecs;
 }
@@ -1277,6 +1350,227 @@ int run_rebuild(const Args& args) {
   return kOk;
 }
 
+// ---------------------------------------------------------------------------
+// portalctl token
+
+// "90", "90s", "15m", "12h", "7d": seconds; nullopt when malformed or out of range.
+std::optional<long> parse_ttl(std::string_view text) {
+  long unit = 1;
+  if (!text.empty()) {
+    switch (text.back()) {
+      case 's': unit = 1; break;
+      case 'm': unit = 60; break;
+      case 'h': unit = 3600; break;
+      case 'd': unit = 86400; break;
+      default: unit = 0; break;
+    }
+    if (unit != 0) text.remove_suffix(1);
+    unit = std::max(unit, 1L);
+  }
+  long n = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+  constexpr long kMaxSeconds = 3650L * 86400;  // ten years
+  if (text.empty() || ec != std::errc() || end != text.data() + text.size() || n <= 0 ||
+      n > kMaxSeconds / unit) {
+    return std::nullopt;
+  }
+  return n * unit;
+}
+
+// A secret as portald takes it: surrounding whitespace (an editor's or echo's
+// newline) is not part of it, and it has at least 32 bytes.
+std::optional<std::string> checked_secret(const Args& args, std::string secret, const std::string& source,
+                                          int& exit_code) {
+  auto space = [](unsigned char c) { return std::isspace(c) != 0; };
+  while (!secret.empty() && space(static_cast<unsigned char>(secret.back()))) secret.pop_back();
+  secret.erase(secret.begin(), std::find_if_not(secret.begin(), secret.end(), space));
+  if (secret.size() < 32) {
+    exit_code = failure(args.spec, "the HS256 secret from " + source +
+                                       " is shorter than 32 bytes (portald refuses it); generate one with "
+                                       "`openssl rand -hex 32`");
+    return std::nullopt;
+  }
+  return secret;
+}
+
+// The HS256 secret: --secret-file, PORTAL_JWT_SECRET, or DIR/jwt.secret.
+std::optional<std::string> jwt_secret(const Args& args, int& exit_code) {
+  std::string path;
+  if (const std::string* file = args.value("--secret-file")) {
+    path = *file;
+  } else if (const char* env = std::getenv("PORTAL_JWT_SECRET"); env != nullptr && *env != '\0') {
+    return checked_secret(args, env, "PORTAL_JWT_SECRET", exit_code);
+  } else {
+    path = (fs::path(args.data_dir) / "jwt.secret").string();
+    std::error_code ec;
+    if (!fs::exists(path, ec)) {
+      exit_code =
+          failure(args.spec, "no HS256 secret: pass --secret-file FILE, set PORTAL_JWT_SECRET, or create " +
+                                 path + " (scripts/run.sh does; or pass --data-dir)");
+      return std::nullopt;
+    }
+  }
+  std::ifstream in(path, std::ios::binary);
+  std::string secret((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (!in && !in.eof()) {
+    exit_code = failure(
+        args.spec, "cannot read the secret file " + path + "; check that it exists and is readable by you");
+    return std::nullopt;
+  }
+  return checked_secret(args, std::move(secret), "the secret file " + path, exit_code);
+}
+
+int run_token(const Args& args) {
+  if (args.value("--user") == nullptr) return usage_error(args.spec, "missing --user ID");
+  int code = kOk;
+  const auto user = id_option(args, "--user", code);
+  if (!user) return code;
+  long ttl = 3600;
+  if (const std::string* t = args.value("--ttl")) {
+    const auto parsed = parse_ttl(*t);
+    if (!parsed) {
+      return usage_error(args.spec, "--ttl '" + *t +
+                                        "' is not a positive duration such as 3600, 90s, 15m, 12h or 7d "
+                                        "(at most 3650d)");
+    }
+    ttl = *parsed;
+  }
+  for (const char* flag : {"--email", "--name", "--issuer", "--audience"}) {
+    if (const std::string* v = args.value(flag); v != nullptr && v->empty())
+      return usage_error(args.spec, std::string(flag) + " needs a value");
+  }
+  const auto secret = jwt_secret(args, code);
+  if (!secret) return code;
+
+  jwt_t* raw = nullptr;
+  if (jwt_new(&raw) != 0) return failure(args.spec, "libjwt could not create a token (out of memory?)");
+  const std::unique_ptr<jwt_t, decltype(&jwt_free)> jwt(raw, &jwt_free);
+  const long now = static_cast<long>(std::time(nullptr));
+  const std::string issuer = args.value("--issuer") ? *args.value("--issuer") : "portal-dev";
+  const std::string audience = args.value("--audience") ? *args.value("--audience") : "portal";
+  int rc = jwt_add_grant(jwt.get(), "sub", user->to_string().c_str());
+  if (args.flag("--staff")) rc = rc ? rc : jwt_add_grant_bool(jwt.get(), "staff", 1);
+  if (const std::string* email = args.value("--email"))
+    rc = rc ? rc : jwt_add_grant(jwt.get(), "email", email->c_str());
+  if (const std::string* name = args.value("--name"))
+    rc = rc ? rc : jwt_add_grant(jwt.get(), "name", name->c_str());
+  rc = rc ? rc : jwt_add_grant(jwt.get(), "iss", issuer.c_str());
+  rc = rc ? rc : jwt_add_grant(jwt.get(), "aud", audience.c_str());
+  rc = rc ? rc : jwt_add_grant_int(jwt.get(), "iat", now);
+  rc = rc ? rc : jwt_add_grant_int(jwt.get(), "nbf", now);
+  rc = rc ? rc : jwt_add_grant_int(jwt.get(), "exp", now + ttl);
+  rc = rc ? rc
+          : jwt_set_alg(jwt.get(), JWT_ALG_HS256, reinterpret_cast<const unsigned char*>(secret->data()),
+                        static_cast<int>(secret->size()));
+  if (rc != 0)
+    return failure(args.spec, "libjwt refused the token's claims (error " + std::to_string(rc) + ")");
+  char* encoded = jwt_encode_str(jwt.get());
+  if (encoded == nullptr) return failure(args.spec, "libjwt could not sign the token");
+  std::printf("%s\n", encoded);
+  std::free(encoded);
+  return kOk;
+}
+
+// ---------------------------------------------------------------------------
+// portalctl demo
+
+bool write_file_atomically(const fs::path& path, const std::string& text) {
+  const fs::path tmp = path.string() + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    out << text;
+    out.flush();
+    if (!out) return false;
+  }
+  std::error_code ec;
+  fs::rename(tmp, path, ec);
+  return !ec;
+}
+
+bool mentions_lock(std::string message) {
+  std::transform(message.begin(), message.end(), message.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return message.find("lock") != std::string::npos;
+}
+
+int run_demo(const Args& args) {
+  api::DemoOptions options;
+  if (const std::string* v = args.value("--seed")) {
+    std::uint64_t seed = 0;
+    const auto [end, ec] = std::from_chars(v->data(), v->data() + v->size(), seed);
+    if (ec != std::errc() || end != v->data() + v->size() || seed == 0)
+      return usage_error(args.spec, "--seed '" + *v + "' is not a positive integer");
+    options.seed = seed;
+  }
+  EngineOptions engine_options;
+  // Demo data is reproducible: a power loss costs a re-run, not data.
+  engine_options.durability = es::Durability::kBuffered;
+  auto opened = Engine::open(args.data_dir, engine_options);
+  if (!opened.ok()) {
+    if (mentions_lock(opened.error().message)) {
+      return failure(args.spec, "the data directory " + args.data_dir +
+                                    " is in use by another process (is portald running on it?). Stop "
+                                    "portald, then run 'portalctl demo' again.");
+    }
+    return failure(args.spec,
+                   "cannot open the data directory " + args.data_dir + ": " + opened.error().message);
+  }
+  Engine& engine = *opened.value();
+  const auto loaded = api::load_demo(engine, options);
+  if (!loaded.ok()) {
+    engine.close();
+    return failure(args.spec, loaded.error().message +
+                                  " Demo data goes into a fresh data directory (or one that holds this demo "
+                                  "with the same seed).");
+  }
+  const api::DemoSummary& s = loaded.value();
+  // The read models catch up before the engine closes, so portald and portalctl's
+  // read commands start on a complete picture.
+  for (const auto& p : engine_projections()) {
+    auto waited = engine.wait_for_projection(p->name(), s.last_position, std::chrono::seconds(120));
+    if (!waited.ok()) {
+      engine.close();
+      return failure(args.spec, "the read model " + std::string(p->name()) +
+                                    " did not catch up: " + waited.error().message +
+                                    ". The demo's events are stored; run 'portalctl rebuild --all'.");
+    }
+  }
+  engine.close();
+
+  const fs::path json = fs::path(args.data_dir) / "demo.json";
+  const fs::path env = fs::path(args.data_dir) / "demo.env";
+  if (!write_file_atomically(json, api::demo_summary_json(s)) ||
+      !write_file_atomically(env, api::demo_summary_env(s))) {
+    return failure(args.spec, "the demo is loaded, but " + json.string() + " or " + env.string() +
+                                  " could not be written; check the directory's permissions and space");
+  }
+
+  std::size_t members = 0;
+  int items = 0;
+  for (const auto& c : s.clients) {
+    members += c.members.size() + 1;
+    items += c.items;
+  }
+  if (s.recorded > 0) {
+    std::printf("demo: loaded into %s (%zu commands)\n", args.data_dir.c_str(), s.recorded);
+  } else {
+    std::printf("demo: already loaded in %s (nothing new recorded)\n", args.data_dir.c_str());
+  }
+  auto person = [](const char* role, const api::DemoUser& u) {
+    std::printf("  %-9s %s <%s>  user %s\n", role, u.name.c_str(), u.email.c_str(), u.id.to_string().c_str());
+  };
+  std::printf("  provider  %s  %s\n", s.provider_name.c_str(), s.provider_id.to_string().c_str());
+  person("staff", s.staff);
+  for (const auto& u : s.admins) person("admin", u);
+  for (const auto& u : s.service_users) person("service", u);
+  if (!s.clients.empty()) {
+    std::printf("  clients   %zu organizations, %zu members, %d items (first: %s  %s)\n", s.clients.size(),
+                members, items, s.clients[0].name.c_str(), s.clients[0].organization_id.to_string().c_str());
+  }
+  std::printf("  wrote %s and %s\n", json.c_str(), env.c_str());
+  return kOk;
+}
+
 }  // namespace
 }  // namespace portal::cli
 
@@ -1289,5 +1583,7 @@ int main(int argc, char** argv) {
   if (name == "state") return run_state(args);
   if (name == "who-administered") return run_who(args);
   if (name == "verify") return run_verify(args);
+  if (name == "token") return run_token(args);
+  if (name == "demo") return run_demo(args);
   return run_rebuild(args);
 }

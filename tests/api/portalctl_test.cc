@@ -6,6 +6,7 @@
 // the diff before committing it).
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <jwt.h>
 #include <rocksdb/db.h>
 #include <rocksdb/write_batch.h>
 #include <stdlib.h>  // mkdtemp
@@ -710,6 +711,286 @@ TEST_F(PortalctlTest, ReadCommandsWorkBesideARunningEngineAndRebuildRefuses) {
   EXPECT_EQ(rebuild.code, 1);
   EXPECT_NE(rebuild.err.find("portald"), std::string::npos) << rebuild.err;
   engine.value()->close();
+}
+
+}  // namespace
+}  // namespace portal
+
+// ---------------------------------------------------------------------------
+// portalctl token and portalctl demo
+
+namespace portal {
+namespace {
+
+constexpr const char* kSecret = "6d1f0c9b8a7e6d5c4b3a29180f7e6d5c4b3a29180f7e6d5c4b3a29180f7e6d5c";
+
+std::string base64url_decode(std::string_view in) {
+  std::string out;
+  std::uint32_t acc = 0;
+  int bits = 0;
+  for (const char c : in) {
+    int v = -1;
+    if (c >= 'A' && c <= 'Z') v = c - 'A';
+    if (c >= 'a' && c <= 'z') v = c - 'a' + 26;
+    if (c >= '0' && c <= '9') v = c - '0' + 52;
+    if (c == '-') v = 62;
+    if (c == '_') v = 63;
+    if (v < 0) throw std::invalid_argument("not base64url: " + std::string(in));
+    acc = (acc << 6) | static_cast<std::uint32_t>(v);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out += static_cast<char>((acc >> bits) & 0xff);
+    }
+  }
+  return out;
+}
+
+std::vector<std::string> split_token(std::string token) {
+  while (!token.empty() && token.back() == '\n') token.pop_back();
+  std::vector<std::string> parts;
+  std::size_t start = 0;
+  for (auto dot = token.find('.'); dot != std::string::npos; dot = token.find('.', start)) {
+    parts.push_back(token.substr(start, dot - start));
+    start = dot + 1;
+  }
+  parts.push_back(token.substr(start));
+  return parts;
+}
+
+// A number claim of a compact JSON payload ("exp":123).
+long long number_claim(const std::string& payload, const std::string& name) {
+  const auto at = payload.find("\"" + name + "\":");
+  if (at == std::string::npos) return -1;
+  return std::stoll(payload.substr(at + name.size() + 3));
+}
+
+class PortalctlTokenDemoTest : public PortalctlTest {
+ protected:
+  void SetUp() override {
+    PortalctlTest::SetUp();
+    ::unsetenv("PORTAL_JWT_SECRET");
+  }
+  void write_secret(const fs::path& path, const std::string& secret) const {
+    std::ofstream out(path, std::ios::binary);
+    out << secret;
+  }
+};
+
+TEST_F(PortalctlTokenDemoTest, TokenIsAnHs256JwtWithTheClaims) {
+  write_secret(dir_ / "jwt.secret", std::string(kSecret) + "\n");  // the newline is not part of it
+  const std::string user = id(kAlice);
+  const long long before = static_cast<long long>(std::time(nullptr));
+  const Outcome r = portalctl({"token", "--user", user, "--staff", "--ttl", "2h", "--email",
+                               "alice@acme.example", "--name", "Alice"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.err, "");
+  EXPECT_EQ(count(r.out, "\n"), 1u) << r.out;
+  const auto parts = split_token(r.out);
+  ASSERT_EQ(parts.size(), 3u) << r.out;
+  for (const auto& p : parts) EXPECT_FALSE(p.empty()) << r.out;
+
+  const std::string header = base64url_decode(parts[0]);
+  EXPECT_TRUE(JsonCheck::valid(header)) << header;
+  EXPECT_NE(header.find("\"alg\":\"HS256\""), std::string::npos) << header;
+  const std::string payload = base64url_decode(parts[1]);
+  EXPECT_TRUE(JsonCheck::valid(payload)) << payload;
+  EXPECT_NE(payload.find("\"sub\":\"" + user + "\""), std::string::npos) << payload;
+  EXPECT_NE(payload.find("\"staff\":true"), std::string::npos) << payload;
+  EXPECT_NE(payload.find("\"aud\":\"portal\""), std::string::npos) << payload;
+  EXPECT_NE(payload.find("\"iss\":\"portal-dev\""), std::string::npos) << payload;
+  EXPECT_NE(payload.find("\"email\":\"alice@acme.example\""), std::string::npos) << payload;
+  EXPECT_NE(payload.find("\"name\":\"Alice\""), std::string::npos) << payload;
+  const long long iat = number_claim(payload, "iat");
+  EXPECT_GE(iat, before);
+  EXPECT_LE(iat, before + 60);
+  EXPECT_EQ(number_claim(payload, "nbf"), iat);
+  EXPECT_EQ(number_claim(payload, "exp"), iat + 7200);
+
+  // Signed with the secret: libjwt (portald's library) verifies it with the key and
+  // refuses it with another.
+  std::string token = r.out.substr(0, r.out.size() - 1);
+  jwt_t* decoded = nullptr;
+  ASSERT_EQ(jwt_decode(&decoded, token.c_str(), reinterpret_cast<const unsigned char*>(kSecret),
+                       static_cast<int>(std::string_view(kSecret).size())),
+            0);
+  EXPECT_EQ(jwt_get_alg(decoded), JWT_ALG_HS256);
+  EXPECT_STREQ(jwt_get_grant(decoded, "sub"), user.c_str());
+  jwt_free(decoded);
+  const std::string wrong(64, 'x');
+  decoded = nullptr;
+  EXPECT_NE(jwt_decode(&decoded, token.c_str(), reinterpret_cast<const unsigned char*>(wrong.data()),
+                       static_cast<int>(wrong.size())),
+            0);
+  if (decoded != nullptr) jwt_free(decoded);
+
+  // Without --staff, --email and --name those claims are absent; issuer, audience
+  // and the default ttl of an hour.
+  const Outcome plain =
+      portalctl({"token", "--user", user, "--issuer", "https://id.example", "--audience", "portal-staging"});
+  ASSERT_EQ(plain.code, 0) << plain.err;
+  const std::string p2 = base64url_decode(split_token(plain.out).at(1));
+  EXPECT_EQ(p2.find("staff"), std::string::npos) << p2;
+  EXPECT_EQ(p2.find("email"), std::string::npos) << p2;
+  EXPECT_EQ(p2.find("\"name\""), std::string::npos) << p2;
+  EXPECT_NE(p2.find("\"iss\":\"https://id.example\""), std::string::npos) << p2;
+  EXPECT_NE(p2.find("\"aud\":\"portal-staging\""), std::string::npos) << p2;
+  EXPECT_EQ(number_claim(p2, "exp") - number_claim(p2, "iat"), 3600);
+  for (const auto& [ttl, seconds] : std::vector<std::pair<std::string, long long>>{
+           {"90", 90}, {"90s", 90}, {"15m", 900}, {"12h", 43200}, {"7d", 604800}}) {
+    const Outcome t = portalctl({"token", "--user", user, "--ttl", ttl});
+    ASSERT_EQ(t.code, 0) << ttl << t.err;
+    const std::string p = base64url_decode(split_token(t.out).at(1));
+    EXPECT_EQ(number_claim(p, "exp") - number_claim(p, "iat"), seconds) << ttl;
+  }
+}
+
+TEST_F(PortalctlTokenDemoTest, TokenSecretComesFromTheFileTheEnvironmentOrTheDataDirectory) {
+  const std::string user = id(kBob);
+  // Nothing configured: a failure that says where the secret is looked for.
+  const Outcome none = portalctl({"token", "--user", user});
+  EXPECT_EQ(none.code, 1);
+  EXPECT_EQ(none.out, "");
+  EXPECT_NE(none.err.find("--secret-file"), std::string::npos) << none.err;
+  EXPECT_NE(none.err.find("PORTAL_JWT_SECRET"), std::string::npos) << none.err;
+  EXPECT_NE(none.err.find("jwt.secret"), std::string::npos) << none.err;
+
+  const std::string other(40, 'k');
+  auto verifies_with = [&](const Outcome& r, const std::string& secret) {
+    if (r.code != 0) return false;
+    jwt_t* decoded = nullptr;
+    const std::string token = r.out.substr(0, r.out.find('\n'));
+    const int rc = jwt_decode(&decoded, token.c_str(), reinterpret_cast<const unsigned char*>(secret.data()),
+                              static_cast<int>(secret.size()));
+    if (decoded != nullptr) jwt_free(decoded);
+    return rc == 0;
+  };
+  write_secret(dir_ / "jwt.secret", kSecret);
+  EXPECT_TRUE(verifies_with(portalctl({"token", "--user", user}), kSecret));
+  ::setenv("PORTAL_JWT_SECRET", other.c_str(), 1);
+  EXPECT_TRUE(verifies_with(portalctl({"token", "--user", user}), other));
+  const fs::path file = dir_.parent_path() / (dir_.filename().string() + ".secret");
+  write_secret(file, "  " + std::string(kSecret) + "\r\n");
+  EXPECT_TRUE(verifies_with(portalctl({"token", "--user", user, "--secret-file", file.string()}), kSecret));
+  ::unsetenv("PORTAL_JWT_SECRET");
+
+  write_secret(file, "short\n");
+  const Outcome weak = portalctl({"token", "--user", user, "--secret-file", file.string()});
+  EXPECT_EQ(weak.code, 1);
+  EXPECT_NE(weak.err.find("32 bytes"), std::string::npos) << weak.err;
+  const Outcome missing = portalctl({"token", "--user", user, "--secret-file", file.string() + ".none"});
+  EXPECT_EQ(missing.code, 1);
+  EXPECT_NE(missing.err.find(".none"), std::string::npos) << missing.err;
+}
+
+TEST_F(PortalctlTokenDemoTest, TokenUsageErrorsExitTwo) {
+  write_secret(dir_ / "jwt.secret", kSecret);
+  const std::string user = id(kAlice);
+  const std::vector<std::vector<std::string>> cases = {
+      {"token"},
+      {"token", "--staff"},
+      {"token", "--user"},
+      {"token", "--user", "alice"},
+      {"token", "--user", user, "--ttl", "soon"},
+      {"token", "--user", user, "--ttl", "0"},
+      {"token", "--user", user, "--ttl", "-5m"},
+      {"token", "--user", user, "--ttl", "5w"},
+      {"token", "--user", user, "--ttl", "100000d"},
+      {"token", "--user", user, "--staff=yes"},
+      {"token", "--user", user, "--email", ""},
+      {"token", "--user", user, "--expires", "1h"},
+      {"token", "--user", user, "extra"},
+      {"demo", "--seed", "zero"},
+      {"demo", "--seed", "0"},
+      {"demo", "extra"},
+  };
+  for (const auto& args : cases) {
+    std::string shown;
+    for (const auto& a : args) shown += a + " ";
+    const Outcome r = portalctl(args);
+    EXPECT_EQ(r.code, 2) << shown << "\n" << r.err;
+    EXPECT_EQ(count(r.err, "\n"), 1u) << shown << "\n" << r.err;
+    EXPECT_NE(r.err.find("--help"), std::string::npos) << shown << "\n" << r.err;
+    EXPECT_EQ(r.out, "") << shown;
+  }
+  EXPECT_NE(portalctl({"token"}).err.find("missing --user"), std::string::npos);
+}
+
+TEST_F(PortalctlTokenDemoTest, HelpDocumentsTokenAndDemo) {
+  const Outcome top = portalctl({"--help"}, false);
+  for (const char* cmd : {"token", "demo"}) {
+    EXPECT_NE(top.out.find(std::string("  ") + cmd + " "), std::string::npos) << cmd;
+    const Outcome sub = portalctl({cmd, "--help"}, false);
+    EXPECT_EQ(sub.code, 0) << cmd;
+    EXPECT_NE(sub.out.find("Usage: portalctl " + std::string(cmd)), std::string::npos) << cmd;
+    EXPECT_NE(sub.out.find("Example:"), std::string::npos) << cmd;
+    EXPECT_NE(sub.out.find("--data-dir"), std::string::npos) << cmd;
+  }
+  const Outcome token = portalctl({"token", "--help"}, false);
+  for (const char* flag : {"--user", "--staff", "--ttl", "--secret-file", "PORTAL_JWT_SECRET", "jwt.secret"})
+    EXPECT_NE(token.out.find(flag), std::string::npos) << flag;
+  EXPECT_NE(portalctl({"demo", "--help"}, false).out.find("demo.env"), std::string::npos);
+}
+
+TEST_F(PortalctlTokenDemoTest, DemoWritesItsSummaryAndIsIdempotent) {
+  const fs::path demo = dir_.parent_path() / (dir_.filename().string() + ".demo");
+  const Outcome first = portalctl({"demo", "--data-dir", demo.string()}, false);
+  ASSERT_EQ(first.code, 0) << first.err;
+  EXPECT_NE(first.out.find("demo: loaded into"), std::string::npos) << first.out;
+  EXPECT_NE(first.out.find("Northwind IT"), std::string::npos) << first.out;
+  EXPECT_NE(first.out.find("25 organizations"), std::string::npos) << first.out;
+  EXPECT_EQ(count(first.out, "  admin "), 2u) << first.out;
+  EXPECT_EQ(count(first.out, "  service "), 3u) << first.out;
+
+  const std::string json = read_file(demo / "demo.json");
+  EXPECT_TRUE(JsonCheck::valid(json)) << json;
+  EXPECT_EQ(count(json, "\"organizationId\":"), 25u);
+  EXPECT_EQ(count(json, "\"providerUserId\":"), 5u);
+  EXPECT_NE(json.find("\"providerName\": \"Northwind IT\""), std::string::npos);
+  const std::string env = read_file(demo / "demo.env");
+  for (const char* var : {"PROVIDER_ID", "ADMIN_USER_ID", "ADMIN_EMAIL", "STAFF_USER_ID", "ORG_ID",
+                          "PROVIDER_ORG_ID", "MEMBER_USER_ID"}) {
+    const auto at = env.find("\n" + std::string(var) + "='");
+    ASSERT_NE(at, std::string::npos) << var << "\n" << env;
+    if (std::string(var).ends_with("_ID")) {
+      const std::string value = env.substr(at + std::string(var).size() + 3, 36);
+      EXPECT_TRUE(d::Uuid::parse(value).has_value()) << var << "=" << value;
+      EXPECT_NE(json.find(value), std::string::npos) << var << "=" << value;
+    }
+  }
+  const auto provider_at = env.find("PROVIDER_ID='");
+  const std::string provider = env.substr(provider_at + 13, 36);
+  EXPECT_NE(first.out.find(provider), std::string::npos);
+
+  // Again: nothing new, the same summary.
+  const Outcome again = portalctl({"demo", "--data-dir", demo.string()}, false);
+  ASSERT_EQ(again.code, 0) << again.err;
+  EXPECT_NE(again.out.find("already loaded"), std::string::npos) << again.out;
+  EXPECT_EQ(read_file(demo / "demo.json"), json);
+  EXPECT_EQ(read_file(demo / "demo.env"), env);
+
+  // The read models are complete and consistent with the log.
+  const Outcome verify = portalctl({"verify", "--data-dir", demo.string()}, false);
+  EXPECT_EQ(verify.code, 0) << verify.out << verify.err;
+  const Outcome who =
+      portalctl({"who-administered", "--provider", provider, "--data-dir", demo.string()}, false);
+  EXPECT_EQ(who.code, 0) << who.err;
+  EXPECT_NE(who.out.find("Contoso Dental"), std::string::npos) << who.out;
+
+  // Not beside a running engine (portald): a failure that says so.
+  {
+    EngineOptions options;
+    options.durability = es::Durability::kBuffered;
+    auto engine = Engine::open(demo.string(), options);
+    ASSERT_TRUE(engine.ok()) << engine.error().message;
+    const Outcome busy = portalctl({"demo", "--data-dir", demo.string()}, false);
+    EXPECT_EQ(busy.code, 1);
+    EXPECT_NE(busy.err.find("portald"), std::string::npos) << busy.err;
+    EXPECT_NE(busy.err.find("in use"), std::string::npos) << busy.err;
+    engine.value()->close();
+  }
+  std::error_code ec;
+  fs::remove_all(demo, ec);
 }
 
 }  // namespace

@@ -1,0 +1,113 @@
+#include "http/log.h"
+
+#include <cstdio>
+#include <memory>
+
+#include <spdlog/async.h>
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+
+namespace portal::http {
+namespace {
+
+LogFormat g_format = LogFormat::kJson;
+std::shared_ptr<spdlog::logger> g_logger;
+
+spdlog::logger& logger() {
+  if (!g_logger) init_logging(g_format);
+  return *g_logger;
+}
+
+void log_message(spdlog::level::level_enum level, std::string_view message) {
+  if (g_format == LogFormat::kJson) {
+    logger().log(level, "\"msg\":{}", json_quote(message));
+  } else {
+    logger().log(level, "{}", message);
+  }
+}
+
+}  // namespace
+
+std::string json_quote(std::string_view text) {
+  std::string out;
+  out.reserve(text.size() + 2);
+  out += '"';
+  for (char c : text) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          char buf[8];
+          std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(static_cast<unsigned char>(c)));
+          out += buf;
+        } else {
+          out += c;
+        }
+    }
+  }
+  out += '"';
+  return out;
+}
+
+void init_logging(LogFormat format) {
+  g_format = format;
+  if (g_logger) return;
+  spdlog::init_thread_pool(8192, 1);
+  auto sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
+  // Block rather than drop when the queue is full: an access log with holes is
+  // worse than a request that waits for stderr.
+  g_logger = std::make_shared<spdlog::async_logger>("portald", sink, spdlog::thread_pool(),
+                                                    spdlog::async_overflow_policy::block);
+  if (format == LogFormat::kJson) {
+    g_logger->set_pattern(R"({"time":"%Y-%m-%dT%H:%M:%S.%fZ","level":"%l",%v})",
+                          spdlog::pattern_time_type::utc);
+  } else {
+    g_logger->set_pattern("%Y-%m-%d %H:%M:%S.%e %l %v");
+  }
+  g_logger->flush_on(spdlog::level::warn);
+  spdlog::set_default_logger(g_logger);
+}
+
+void flush_logging() {
+  if (g_logger) g_logger->flush();
+  spdlog::shutdown();
+  g_logger.reset();
+}
+
+void log_access(const AccessEntry& e) {
+  if (g_format == LogFormat::kJson) {
+    std::string line = "\"msg\":\"request\",\"remote\":" + json_quote(e.remote) +
+                       ",\"method\":" + json_quote(e.method) + ",\"route\":" + json_quote(e.route) +
+                       ",\"path\":" + json_quote(e.path) + ",\"status\":" + std::to_string(e.status) +
+                       ",\"bytes\":" + std::to_string(e.bytes) +
+                       ",\"duration_ms\":" + fmt::format("{:.3f}", e.duration_ms) +
+                       ",\"user\":" + (e.user.empty() ? std::string("null") : json_quote(e.user));
+    if (!e.error.empty()) line += ",\"error\":" + json_quote(e.error);
+    logger().info("{}", line);
+  } else {
+    // The path is the client's text: control characters would forge log lines.
+    std::string path(e.path);
+    for (auto& c : path) {
+      if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
+    }
+    logger().info("{} {} {} -> {} {}B {:.3f}ms user={} route=\"{}\"{}{}", e.remote, e.method, path, e.status,
+                  e.bytes, e.duration_ms, e.user.empty() ? "-" : e.user, e.route,
+                  e.error.empty() ? "" : " error=", e.error);
+  }
+}
+
+void log_info(std::string_view message) {
+  log_message(spdlog::level::info, message);
+}
+void log_warn(std::string_view message) {
+  log_message(spdlog::level::warn, message);
+}
+void log_error(std::string_view message) {
+  log_message(spdlog::level::err, message);
+}
+
+}  // namespace portal::http
