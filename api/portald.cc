@@ -1,5 +1,5 @@
 // portald: the HTTP adapter (DESIGN.md section 6). Opens the Engine on a data
-// directory and serves the Bitwarden-shaped routes, /healthz and /metrics over
+// directory and serves the Bitwarden-shaped routes, /healthz, /metrics and /openapi.json over
 // HTTP/1.1 until SIGTERM or SIGINT.
 #include <atomic>
 #include <charconv>
@@ -19,6 +19,7 @@
 #include "http/server.h"
 #include "portal/api/engine.h"
 #include "portal/api/http.h"
+#include "portal/api/openapi.h"
 #include "portal/api/routes.h"
 
 namespace {
@@ -27,7 +28,8 @@ using portal::http::Response;
 
 constexpr const char* kUsage = R"(Usage: portald [options]
 
-Serves the provider portal over HTTP/1.1 (Bitwarden-shaped routes, /healthz, /metrics).
+Serves the provider portal over HTTP/1.1 (Bitwarden-shaped routes, /healthz, /metrics,
+/openapi.json).
 
 Options (a config file takes the same names without "--", one "name = value" a line;
 flags override it):
@@ -302,6 +304,7 @@ int main(int argc, char** argv) {
   api::RoutesOptions routes_options;
   routes_options.self_registration = self_reg == "true";
   api::add_routes(router, *engine, routes_options);
+  api::add_openapi_route(router);  // last: its document lists every route above
 
   server = std::make_unique<http::Server>(server_options, router, verifier->authenticator(), metrics);
   if (!server->listen(&error)) {
