@@ -11,24 +11,32 @@ RESULTS_DIR="${ROOT}/bench-results"
 # tests/bench/ whose program takes `--runs N --out FILE [--quick]`, prints a table
 # and writes a flat JSON object to FILE. To add a suite (commands, projections,
 # http): add its executable to tests/bench/CMakeLists.txt and one line here.
-SUITES=(eventstore commands projections)
+# A suite with a SUITE_DRIVER runs that script (same flags, plus --build-dir)
+# instead; its target then only builds what the script runs.
+SUITES=(eventstore commands projections http)
 declare -A SUITE_TARGET=(
   [eventstore]=eventstore_bench
   [commands]=commands_bench
   [projections]=projections_bench
+  [http]=http_bench
+)
+declare -A SUITE_DRIVER=(
+  [http]=scripts/bench_http.sh
 )
 declare -A SUITE_DESCRIPTION=(
   [eventstore]="appends (buffered 1 writer, sync 64 writers), read_all/scan_all, read_stream; each beside plain RocksDB"
   [commands]="commands through portal::Engine (buffered 1 caller, sync 64 callers) beside plain RocksDB; cold load of a 1,000-event provider stream"
   [projections]="rebuild of every read model over a 1,000,000-event log beside plain RocksDB scan and batched writes; audit page p99; read models' lag"
+  [http]="wrk against portald on loopback (GET clients, POST invite with sync durability, events page) beside nginx serving the same body"
 )
 
 usage() {
   cat <<USAGE
 usage: scripts/bench.sh [SUITE|all] [--runs N] [--quick]
 
-Installs what is missing (scripts/setup.sh), configures a Release build in
-build-release/, builds the suite's benchmark and runs it.
+Installs what is missing (scripts/setup.sh; the http suite also installs wrk,
+nginx-light, curl and jq), configures a Release build in build-release/, builds
+the suite's benchmark and runs it.
 
 Suites:
 USAGE
@@ -95,7 +103,11 @@ written=()
 for s in "${selected[@]}"; do
   echo "== bench: $s"
   out="${RESULTS_DIR}/${s}.json"
-  "${BUILD_DIR}/tests/bench/${SUITE_TARGET[$s]}" "${bench_args[@]}" --out "$out"
+  if [ -n "${SUITE_DRIVER[$s]+x}" ]; then
+    "${ROOT}/${SUITE_DRIVER[$s]}" "${bench_args[@]}" --out "$out" --build-dir "$BUILD_DIR"
+  else
+    "${BUILD_DIR}/tests/bench/${SUITE_TARGET[$s]}" "${bench_args[@]}" --out "$out"
+  fi
   written+=("$out")
 done
 
