@@ -116,7 +116,14 @@ std::optional<Generation> ProjectionDb::generation_at(const std::string& key) co
 }
 
 std::optional<Generation> ProjectionDb::serving(std::string_view name) const {
-  return generation_at(serving_key(name));
+  {
+    std::lock_guard lock(serving_mu_);
+    if (auto it = serving_cache_.find(name); it != serving_cache_.end()) return it->second;
+  }
+  std::optional<Generation> g = generation_at(serving_key(name));
+  std::lock_guard lock(serving_mu_);
+  serving_cache_.emplace(std::string(name), g);
+  return g;
 }
 std::optional<Generation> ProjectionDb::building(std::string_view name) const {
   return generation_at(building_key(name));
@@ -209,6 +216,15 @@ std::uint64_t ProjectionDb::row_count(std::string_view name, std::uint64_t gener
 es::Status ProjectionDb::write(rocksdb::WriteBatch& batch) {
   if (read_only_) return es::Status::failed_precondition("the projections database is open read-only");
   return from_rocksdb(db_->Write(rocksdb::WriteOptions(), &batch), "writing projection rows");
+}
+
+es::Status ProjectionDb::write_generations(rocksdb::WriteBatch& batch) {
+  auto s = write(batch);
+  // Forgotten after the write, before anything is dropped: a query that read the
+  // old generation re-checks and sees the switch (read_serving).
+  std::lock_guard lock(serving_mu_);
+  serving_cache_.clear();
+  return s;
 }
 
 es::Status ProjectionDb::drop(std::string_view name, std::uint64_t generation) {

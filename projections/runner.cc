@@ -157,7 +157,7 @@ es::Result<std::unique_ptr<Runner>> Runner::create(es::EventStore& store, Projec
       if (auto b = db.building(name); b && b->number >= fresh.number) fresh.number = b->number + 1;
       rocksdb::WriteBatch batch;
       (void)batch.Put(ProjectionDb::serving_key(name), ProjectionDb::encode_generation(fresh));
-      if (auto s = db.write(batch); !s.ok()) return s;
+      if (auto s = db.write_generations(batch); !s.ok()) return s;
       if (serving) {
         if (auto s = db.drop(name, serving->number); !s.ok()) return s;
       }
@@ -491,7 +491,7 @@ es::Status Runner::rebuild(const std::vector<std::string>& names, const Progress
     (void)batch.Put(ProjectionDb::serving_key(name), ProjectionDb::encode_generation(t->generation));
     (void)batch.Delete(ProjectionDb::building_key(name));
   }
-  if (auto s = db_.write(batch); !s.ok()) return s;
+  if (auto s = db_.write_generations(batch); !s.ok()) return s;
   std::vector<std::pair<std::string, std::uint64_t>> old;
   {
     std::lock_guard state(state_mu_);

@@ -13,6 +13,8 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
+#include <mutex>
 #include <memory>
 #include <optional>
 #include <string>
@@ -64,6 +66,9 @@ class ProjectionDb {
   std::uint64_t row_count(std::string_view name, std::uint64_t generation) const;
 
   eventstore::Status write(rocksdb::WriteBatch& batch);
+  // A write that may set serving generations ('M' records): the in-memory copy of
+  // them that serving() keeps is refreshed after it.
+  eventstore::Status write_generations(rocksdb::WriteBatch& batch);
   // Deletes a generation's rows and checkpoint.
   eventstore::Status drop(std::string_view name, std::uint64_t generation);
 
@@ -80,6 +85,10 @@ class ProjectionDb {
 
   std::unique_ptr<rocksdb::DB> db_;
   bool read_only_ = false;
+  // serving() answers from memory: every read of a read model asks it, and only
+  // write_generations() changes it (a switch, a new projection).
+  mutable std::mutex serving_mu_;
+  mutable std::map<std::string, std::optional<Generation>, std::less<>> serving_cache_;
 };
 
 }  // namespace portal::projections
