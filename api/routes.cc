@@ -666,48 +666,55 @@ class Routes {
     return d::Uuid::parse(it->second);
   }
 
+  // Reads the body as a JSON object and answers with fn(body); a body that is not
+  // one is answered here (400 naming the problem).
+  template <class F>
+  static Response with_body(const Request& req, F fn) {
+    auto parsed = Body::parse(req);
+    if (auto* r = std::get_if<Response>(&parsed)) return *r;
+    return fn(std::get<Body>(parsed));
+  }
+
   // --- accounts ---------------------------------------------------------------------------
 
   Response register_user(const Request& req) {
-    auto parsed = Body::parse(req);
-    if (auto* r = std::get_if<Response>(&parsed)) return *r;
-    Body& b = std::get<Body>(parsed);
-    auto user = b.uuid("userId");
-    const std::string email = b.str("email", true), name = b.str("name", true);
-    if (!b.ok()) return b.invalid();
-    const d::UserId id = user.value_or(req.auth->user);
-    if (!req.auth->staff && !options_.self_registration) {
-      return http::error_response(403, "Registration is open to staff only on this server.");
-    }
-    return run(req, d::RegisterUser{id, email, name}, [&](const CommandResult&) {
-      json::object o;
-      o["object"] = "user";
-      o["id"] = id.to_string();
-      o["email"] = email;
-      o["name"] = name;
-      return o;
+    return with_body(req, [&](Body& b) -> Response {
+      auto user = b.uuid("userId");
+      const std::string email = b.str("email", true), name = b.str("name", true);
+      if (!b.ok()) return b.invalid();
+      const d::UserId id = user.value_or(req.auth->user);
+      if (!req.auth->staff && !options_.self_registration) {
+        return http::error_response(403, "Registration is open to staff only on this server.");
+      }
+      return run(req, d::RegisterUser{id, email, name}, [&](const CommandResult&) {
+        json::object o;
+        o["object"] = "user";
+        o["id"] = id.to_string();
+        o["email"] = email;
+        o["name"] = name;
+        return o;
+      });
     });
   }
 
   // --- staff ------------------------------------------------------------------------------
 
   Response invite_provider(const Request& req) {
-    auto parsed = Body::parse(req);
-    if (auto* r = std::get_if<Response>(&parsed)) return *r;
-    Body& b = std::get<Body>(parsed);
-    d::InviteProvider c;
-    c.type = static_cast<d::ProviderType>(b.integer("type", false, 0));
-    c.owner_email = b.str("ownerEmail");
-    c.seat_minimums = seat_minimums(b);
-    if (!b.ok()) return b.invalid();
-    return run(req, c, [](const CommandResult& r) {
-      json::object o;
-      o["object"] = "providerInvitation";
-      o["id"] = r.created_ids.at(0).to_string();
-      o["token"] = r.tokens.empty() ? json::value(nullptr) : json::value(r.tokens.at(0));
-      o["ownerProviderUserId"] =
-          r.created_ids.size() > 1 ? json::value(r.created_ids[1].to_string()) : json::value(nullptr);
-      return o;
+    return with_body(req, [&](Body& b) -> Response {
+      d::InviteProvider c;
+      c.type = static_cast<d::ProviderType>(b.integer("type", false, 0));
+      c.owner_email = b.str("ownerEmail");
+      c.seat_minimums = seat_minimums(b);
+      if (!b.ok()) return b.invalid();
+      return run(req, c, [](const CommandResult& r) {
+        json::object o;
+        o["object"] = "providerInvitation";
+        o["id"] = r.created_ids.at(0).to_string();
+        o["token"] = r.tokens.empty() ? json::value(nullptr) : json::value(r.tokens.at(0));
+        o["ownerProviderUserId"] =
+            r.created_ids.size() > 1 ? json::value(r.created_ids[1].to_string()) : json::value(nullptr);
+        return o;
+      });
     });
   }
 
@@ -744,12 +751,11 @@ class Routes {
   Response set_provider_plan(const Request& req) {
     auto id = param(req, "id");
     if (!id) return not_found();
-    auto parsed = Body::parse(req);
-    if (auto* r = std::get_if<Response>(&parsed)) return *r;
-    Body& b = std::get<Body>(parsed);
-    auto minimums = seat_minimums(b);
-    if (!b.ok()) return b.invalid();
-    return run(req, d::SetProviderPlan{*id, minimums});
+    return with_body(req, [&](Body& b) -> Response {
+      auto minimums = seat_minimums(b);
+      if (!b.ok()) return b.invalid();
+      return run(req, d::SetProviderPlan{*id, minimums});
+    });
   }
 
   // --- providers --------------------------------------------------------------------------
@@ -757,17 +763,16 @@ class Routes {
   Response setup_provider(const Request& req) {
     auto id = param(req, "id");
     if (!id) return not_found();
-    auto parsed = Body::parse(req);
-    if (auto* r = std::get_if<Response>(&parsed)) return *r;
-    Body& b = std::get<Body>(parsed);
-    d::SetupProvider c{*id,
-                       b.str("token", true),
-                       b.str("name", true),
-                       b.str("businessName"),
-                       b.str("billingEmail", true),
-                       b.str("key", true)};
-    if (!b.ok()) return b.invalid();
-    return run(req, c, [&](const CommandResult&) { return provider_now(*id, req); });
+    return with_body(req, [&](Body& b) -> Response {
+      d::SetupProvider c{*id,
+                         b.str("token", true),
+                         b.str("name", true),
+                         b.str("businessName"),
+                         b.str("billingEmail", true),
+                         b.str("key", true)};
+      if (!b.ok()) return b.invalid();
+      return run(req, c, [&](const CommandResult&) { return provider_now(*id, req); });
+    });
   }
 
   json::value provider_now(const d::ProviderId& id, const Request& req) {
@@ -787,12 +792,11 @@ class Routes {
   Response update_provider(const Request& req) {
     auto id = param(req, "id");
     if (!id) return not_found();
-    auto parsed = Body::parse(req);
-    if (auto* r = std::get_if<Response>(&parsed)) return *r;
-    Body& b = std::get<Body>(parsed);
-    d::UpdateProvider c{*id, b.str("name", true), b.str("businessName"), b.str("billingEmail", true)};
-    if (!b.ok()) return b.invalid();
-    return run(req, c, [&](const CommandResult&) { return provider_now(*id, req); });
+    return with_body(req, [&](Body& b) -> Response {
+      d::UpdateProvider c{*id, b.str("name", true), b.str("businessName"), b.str("billingEmail", true)};
+      if (!b.ok()) return b.invalid();
+      return run(req, c, [&](const CommandResult&) { return provider_now(*id, req); });
+    });
   }
 
   Response delete_provider(const Request& req) {
@@ -830,13 +834,12 @@ class Routes {
   Response invite_provider_users(const Request& req) {
     auto id = param(req, "id");
     if (!id) return not_found();
-    auto parsed = Body::parse(req);
-    if (auto* r = std::get_if<Response>(&parsed)) return *r;
-    Body& b = std::get<Body>(parsed);
-    d::InviteProviderUsers c{*id, b.strings("emails", true),
-                             static_cast<d::ProviderUserType>(b.integer("type", false, 1))};
-    if (!b.ok()) return b.invalid();
-    return run(req, c, [](const CommandResult& r) { return invitations(r, "providerUserInvitation"); });
+    return with_body(req, [&](Body& b) -> Response {
+      d::InviteProviderUsers c{*id, b.strings("emails", true),
+                               static_cast<d::ProviderUserType>(b.integer("type", false, 1))};
+      if (!b.ok()) return b.invalid();
+      return run(req, c, [](const CommandResult& r) { return invitations(r, "providerUserInvitation"); });
+    });
   }
 
   // Per-email results of an invitation; tokens are shown once, here.
@@ -870,12 +873,11 @@ class Routes {
   Response accept_provider_invite(const Request& req) {
     auto id = param(req, "id"), pu = param(req, "puid");
     if (!id || !pu) return not_found();
-    auto parsed = Body::parse(req);
-    if (auto* r = std::get_if<Response>(&parsed)) return *r;
-    Body& b = std::get<Body>(parsed);
-    d::AcceptProviderInvite c{*id, *pu, b.str("token", true)};
-    if (!b.ok()) return b.invalid();
-    return run(req, c);
+    return with_body(req, [&](Body& b) -> Response {
+      d::AcceptProviderInvite c{*id, *pu, b.str("token", true)};
+      if (!b.ok()) return b.invalid();
+      return run(req, c);
+    });
   }
 
   static json::value bulk(const CommandResult& r, const char* object) {
@@ -893,60 +895,58 @@ class Routes {
   Response confirm_one(const Request& req) {
     auto id = param(req, "id"), pu = param(req, "puid");
     if (!id || !pu) return not_found();
-    auto parsed = Body::parse(req);
-    if (auto* r = std::get_if<Response>(&parsed)) return *r;
-    Body& b = std::get<Body>(parsed);
-    const std::string key = b.str("key", true);
-    if (!b.ok()) return b.invalid();
-    auto r = engine_.execute(d::ConfirmProviderUsers{*id, {{*pu, key}}}, actor(req), command_id(req));
-    if (!r.ok()) return error(r.error());
-    // One user: a per-user refusal is the request's refusal.
-    if (!r->items.empty() && !r->items[0].error.empty()) return http::error_response(400, r->items[0].error);
-    Response out = json_response(json::object{});
-    out.headers.emplace_back("X-Portal-Position", std::to_string(r->last_position));
-    return out;
+    return with_body(req, [&](Body& b) -> Response {
+      const std::string key = b.str("key", true);
+      if (!b.ok()) return b.invalid();
+      auto r = engine_.execute(d::ConfirmProviderUsers{*id, {{*pu, key}}}, actor(req), command_id(req));
+      if (!r.ok()) return error(r.error());
+      // One user: a per-user refusal is the request's refusal.
+      if (!r->items.empty() && !r->items[0].error.empty())
+        return http::error_response(400, r->items[0].error);
+      Response out = json_response(json::object{});
+      out.headers.emplace_back("X-Portal-Position", std::to_string(r->last_position));
+      return out;
+    });
   }
 
   Response bulk_confirm(const Request& req) {
     auto id = param(req, "id");
     if (!id) return not_found();
-    auto parsed = Body::parse(req);
-    if (auto* r = std::get_if<Response>(&parsed)) return *r;
-    Body& b = std::get<Body>(parsed);
-    d::ConfirmProviderUsers c{*id, {}};
-    const json::value* keys = b.find("keys");
-    if (keys == nullptr || !keys->is_array()) {
-      b.error("keys", "The keys field must be an array of {id, key}.");
-    } else {
-      for (const auto& e : keys->as_array()) {
-        const json::object* o = e.if_object();
-        const json::value* pid = o ? o->if_contains("id") : nullptr;
-        const json::value* key = o ? o->if_contains("key") : nullptr;
-        auto uid = pid && pid->is_string() ? d::Uuid::parse(pid->as_string()) : std::nullopt;
-        if (!uid || !key || !key->is_string()) {
-          b.error("keys", "The keys field must be an array of {id, key}.");
-          break;
+    return with_body(req, [&](Body& b) -> Response {
+      d::ConfirmProviderUsers c{*id, {}};
+      const json::value* keys = b.find("keys");
+      if (keys == nullptr || !keys->is_array()) {
+        b.error("keys", "The keys field must be an array of {id, key}.");
+      } else {
+        for (const auto& e : keys->as_array()) {
+          const json::object* o = e.if_object();
+          const json::value* pid = o ? o->if_contains("id") : nullptr;
+          const json::value* key = o ? o->if_contains("key") : nullptr;
+          auto uid = pid && pid->is_string() ? d::Uuid::parse(pid->as_string()) : std::nullopt;
+          if (!uid || !key || !key->is_string()) {
+            b.error("keys", "The keys field must be an array of {id, key}.");
+            break;
+          }
+          c.keys.push_back({*uid, std::string(key->as_string())});
         }
-        c.keys.push_back({*uid, std::string(key->as_string())});
       }
-    }
-    if (!b.ok()) return b.invalid();
-    return run(req, c, [](const CommandResult& r) { return bulk(r, "providerBulkConfirmResponseModel"); });
+      if (!b.ok()) return b.invalid();
+      return run(req, c, [](const CommandResult& r) { return bulk(r, "providerBulkConfirmResponseModel"); });
+    });
   }
 
   Response update_provider_user(const Request& req) {
     auto id = param(req, "id"), pu = param(req, "puid");
     if (!id || !pu) return not_found();
-    auto parsed = Body::parse(req);
-    if (auto* r = std::get_if<Response>(&parsed)) return *r;
-    Body& b = std::get<Body>(parsed);
-    const auto type = b.integer("type", true);
-    if (!b.ok()) return b.invalid();
-    if (!d::provider_user_type_from(static_cast<int>(type))) {
-      return http::error_response(400, "The model state is invalid.",
-                                  {{"type", {"Unknown provider user type."}}});
-    }
-    return run(req, d::UpdateProviderUserType{*id, *pu, static_cast<d::ProviderUserType>(type)});
+    return with_body(req, [&](Body& b) -> Response {
+      const auto type = b.integer("type", true);
+      if (!b.ok()) return b.invalid();
+      if (!d::provider_user_type_from(static_cast<int>(type))) {
+        return http::error_response(400, "The model state is invalid.",
+                                    {{"type", {"Unknown provider user type."}}});
+      }
+      return run(req, d::UpdateProviderUserType{*id, *pu, static_cast<d::ProviderUserType>(type)});
+    });
   }
 
   Response remove_provider_user(const Request& req) {
@@ -973,47 +973,45 @@ class Routes {
   Response add_new_client(const Request& req) {
     auto id = param(req, "id");
     if (!id) return not_found();
-    auto parsed = Body::parse(req);
-    if (auto* r = std::get_if<Response>(&parsed)) return *r;
-    Body& b = std::get<Body>(parsed);
-    d::AddClientOrg c;
-    c.provider_id = *id;
-    c.name = b.str("name", true);
-    c.owner_email = b.str("ownerEmail", true);
-    c.plan = static_cast<d::PlanType>(b.integer("planType", true));
-    c.seats = static_cast<int>(b.integer("seats", true));
-    c.collection_name = b.str("collectionName", true);
-    if (!b.ok()) return b.invalid();
-    return run(req, c, [&](const CommandResult& r) {
-      json::object o;
-      o["object"] = "providerOrganization";
-      o["id"] = r.created_ids.at(1).to_string();
-      o["providerId"] = id->to_string();
-      o["organizationId"] = r.created_ids.at(0).to_string();
-      o["ownerOrganizationUserId"] = r.created_ids.at(2).to_string();
-      o["ownerInviteToken"] = r.tokens.empty() ? json::value(nullptr) : json::value(r.tokens.at(0));
-      return o;
+    return with_body(req, [&](Body& b) -> Response {
+      d::AddClientOrg c;
+      c.provider_id = *id;
+      c.name = b.str("name", true);
+      c.owner_email = b.str("ownerEmail", true);
+      c.plan = static_cast<d::PlanType>(b.integer("planType", true));
+      c.seats = static_cast<int>(b.integer("seats", true));
+      c.collection_name = b.str("collectionName", true);
+      if (!b.ok()) return b.invalid();
+      return run(req, c, [&](const CommandResult& r) {
+        json::object o;
+        o["object"] = "providerOrganization";
+        o["id"] = r.created_ids.at(1).to_string();
+        o["providerId"] = id->to_string();
+        o["organizationId"] = r.created_ids.at(0).to_string();
+        o["ownerOrganizationUserId"] = r.created_ids.at(2).to_string();
+        o["ownerInviteToken"] = r.tokens.empty() ? json::value(nullptr) : json::value(r.tokens.at(0));
+        return o;
+      });
     });
   }
 
   Response add_existing_client(const Request& req) {
     auto id = param(req, "id");
     if (!id) return not_found();
-    auto parsed = Body::parse(req);
-    if (auto* r = std::get_if<Response>(&parsed)) return *r;
-    Body& b = std::get<Body>(parsed);
-    auto org = b.uuid("organizationId", true);
-    if (!b.ok()) return b.invalid();
-    d::AddClientOrg c;
-    c.provider_id = *id;
-    c.existing_organization_id = *org;
-    return run(req, c, [&](const CommandResult& r) {
-      json::object o;
-      o["object"] = "providerOrganization";
-      o["id"] = r.created_ids.at(0).to_string();
-      o["providerId"] = id->to_string();
-      o["organizationId"] = org->to_string();
-      return o;
+    return with_body(req, [&](Body& b) -> Response {
+      auto org = b.uuid("organizationId", true);
+      if (!b.ok()) return b.invalid();
+      d::AddClientOrg c;
+      c.provider_id = *id;
+      c.existing_organization_id = *org;
+      return run(req, c, [&](const CommandResult& r) {
+        json::object o;
+        o["object"] = "providerOrganization";
+        o["id"] = r.created_ids.at(0).to_string();
+        o["providerId"] = id->to_string();
+        o["organizationId"] = org->to_string();
+        return o;
+      });
     });
   }
 
@@ -1046,12 +1044,11 @@ class Routes {
   Response update_client(const Request& req) {
     auto id = param(req, "id"), po = param(req, "poid");
     if (!id || !po) return not_found();
-    auto parsed = Body::parse(req);
-    if (auto* r = std::get_if<Response>(&parsed)) return *r;
-    Body& b = std::get<Body>(parsed);
-    d::UpdateClientOrg c{*id, *po, b.str("name", true), static_cast<int>(b.integer("assignedSeats", true))};
-    if (!b.ok()) return b.invalid();
-    return run(req, c);
+    return with_body(req, [&](Body& b) -> Response {
+      d::UpdateClientOrg c{*id, *po, b.str("name", true), static_cast<int>(b.integer("assignedSeats", true))};
+      if (!b.ok()) return b.invalid();
+      return run(req, c);
+    });
   }
 
   Response remove_client(const Request& req) {
@@ -1149,17 +1146,16 @@ class Routes {
   // --- organizations ------------------------------------------------------------------------
 
   Response create_organization(const Request& req) {
-    auto parsed = Body::parse(req);
-    if (auto* r = std::get_if<Response>(&parsed)) return *r;
-    Body& b = std::get<Body>(parsed);
-    d::CreateOrganization c{b.str("name", true), static_cast<d::PlanType>(b.integer("planType", false, 0)),
-                            static_cast<int>(b.integer("seats", false, 1)), b.str("billingEmail", true)};
-    if (!b.ok()) return b.invalid();
-    return run(req, c, [](const CommandResult& r) {
-      json::object o;
-      o["object"] = "organization";
-      o["id"] = r.created_ids.at(0).to_string();
-      return o;
+    return with_body(req, [&](Body& b) -> Response {
+      d::CreateOrganization c{b.str("name", true), static_cast<d::PlanType>(b.integer("planType", false, 0)),
+                              static_cast<int>(b.integer("seats", false, 1)), b.str("billingEmail", true)};
+      if (!b.ok()) return b.invalid();
+      return run(req, c, [](const CommandResult& r) {
+        json::object o;
+        o["object"] = "organization";
+        o["id"] = r.created_ids.at(0).to_string();
+        return o;
+      });
     });
   }
 
@@ -1247,51 +1243,47 @@ class Routes {
   Response invite_members(const Request& req) {
     auto id = param(req, "id");
     if (!id) return not_found();
-    auto parsed = Body::parse(req);
-    if (auto* r = std::get_if<Response>(&parsed)) return *r;
-    Body& b = std::get<Body>(parsed);
-    d::InviteMembers c{*id,
-                       b.strings("emails", true),
-                       static_cast<d::OrganizationUserType>(b.integer("type", false, 2)),
-                       b.permissions("permissions"),
-                       b.access("collections"),
-                       b.uuids("groups")};
-    if (!b.ok()) return b.invalid();
-    return run(req, c, [](const CommandResult& r) { return invitations(r, "organizationUserInvitation"); });
+    return with_body(req, [&](Body& b) -> Response {
+      d::InviteMembers c{*id,
+                         b.strings("emails", true),
+                         static_cast<d::OrganizationUserType>(b.integer("type", false, 2)),
+                         b.permissions("permissions"),
+                         b.access("collections"),
+                         b.uuids("groups")};
+      if (!b.ok()) return b.invalid();
+      return run(req, c, [](const CommandResult& r) { return invitations(r, "organizationUserInvitation"); });
+    });
   }
 
   Response accept_member(const Request& req) {
     auto id = param(req, "id"), m = param(req, "ouid");
     if (!id || !m) return not_found();
-    auto parsed = Body::parse(req);
-    if (auto* r = std::get_if<Response>(&parsed)) return *r;
-    Body& b = std::get<Body>(parsed);
-    d::AcceptMember c{*id, *m, b.str("token", true)};
-    if (!b.ok()) return b.invalid();
-    return run(req, c);
+    return with_body(req, [&](Body& b) -> Response {
+      d::AcceptMember c{*id, *m, b.str("token", true)};
+      if (!b.ok()) return b.invalid();
+      return run(req, c);
+    });
   }
 
   Response confirm_member(const Request& req) {
     auto id = param(req, "id"), m = param(req, "ouid");
     if (!id || !m) return not_found();
-    auto parsed = Body::parse(req);
-    if (auto* r = std::get_if<Response>(&parsed)) return *r;
-    Body& b = std::get<Body>(parsed);
-    d::ConfirmMember c{*id, *m, b.str("key", true)};
-    if (!b.ok()) return b.invalid();
-    return run(req, c);
+    return with_body(req, [&](Body& b) -> Response {
+      d::ConfirmMember c{*id, *m, b.str("key", true)};
+      if (!b.ok()) return b.invalid();
+      return run(req, c);
+    });
   }
 
   Response update_member(const Request& req) {
     auto id = param(req, "id"), m = param(req, "ouid");
     if (!id || !m) return not_found();
-    auto parsed = Body::parse(req);
-    if (auto* r = std::get_if<Response>(&parsed)) return *r;
-    Body& b = std::get<Body>(parsed);
-    d::UpdateMember c{*id, *m, static_cast<d::OrganizationUserType>(b.integer("type", true)),
-                      b.permissions("permissions")};
-    if (!b.ok()) return b.invalid();
-    return run(req, c);
+    return with_body(req, [&](Body& b) -> Response {
+      d::UpdateMember c{*id, *m, static_cast<d::OrganizationUserType>(b.integer("type", true)),
+                        b.permissions("permissions")};
+      if (!b.ok()) return b.invalid();
+      return run(req, c);
+    });
   }
 
   Response remove_member(const Request& req) {
@@ -1332,35 +1324,33 @@ class Routes {
   Response create_group(const Request& req) {
     auto id = param(req, "id");
     if (!id) return not_found();
-    auto parsed = Body::parse(req);
-    if (auto* r = std::get_if<Response>(&parsed)) return *r;
-    Body& b = std::get<Body>(parsed);
-    d::CreateGroup c{*id, b.str("name", true), b.uuids("users")};
-    if (!b.ok()) return b.invalid();
-    return run(req, c, [&](const CommandResult& r) {
-      json::object o;
-      o["object"] = "group";
-      o["id"] = r.created_ids.at(0).to_string();
-      o["organizationId"] = id->to_string();
-      o["name"] = c.name;
-      return o;
+    return with_body(req, [&](Body& b) -> Response {
+      d::CreateGroup c{*id, b.str("name", true), b.uuids("users")};
+      if (!b.ok()) return b.invalid();
+      return run(req, c, [&](const CommandResult& r) {
+        json::object o;
+        o["object"] = "group";
+        o["id"] = r.created_ids.at(0).to_string();
+        o["organizationId"] = id->to_string();
+        o["name"] = c.name;
+        return o;
+      });
     });
   }
 
   Response update_group(const Request& req) {
     auto id = param(req, "id"), g = param(req, "gid");
     if (!id || !g) return not_found();
-    auto parsed = Body::parse(req);
-    if (auto* r = std::get_if<Response>(&parsed)) return *r;
-    Body& b = std::get<Body>(parsed);
-    const std::string name = b.str("name", true);
-    const bool with_users = b.find("users") != nullptr;
-    const auto users = b.uuids("users");
-    if (!b.ok()) return b.invalid();
-    if (!with_users) return run(req, d::UpdateGroup{*id, *g, name});
-    auto renamed = engine_.execute(d::UpdateGroup{*id, *g, name}, actor(req));
-    if (!renamed.ok()) return error(renamed.error());
-    return run(req, d::SetGroupMembers{*id, *g, users});
+    return with_body(req, [&](Body& b) -> Response {
+      const std::string name = b.str("name", true);
+      const bool with_users = b.find("users") != nullptr;
+      const auto users = b.uuids("users");
+      if (!b.ok()) return b.invalid();
+      if (!with_users) return run(req, d::UpdateGroup{*id, *g, name});
+      auto renamed = engine_.execute(d::UpdateGroup{*id, *g, name}, actor(req));
+      if (!renamed.ok()) return error(renamed.error());
+      return run(req, d::SetGroupMembers{*id, *g, users});
+    });
   }
 
   Response delete_group(const Request& req) {
@@ -1411,30 +1401,28 @@ class Routes {
   Response create_collection(const Request& req) {
     auto id = param(req, "id");
     if (!id) return not_found();
-    auto parsed = Body::parse(req);
-    if (auto* r = std::get_if<Response>(&parsed)) return *r;
-    Body& b = std::get<Body>(parsed);
-    d::CreateCollection c{*id, b.str("name", true), b.access("groups"), b.access("users")};
-    if (!b.ok()) return b.invalid();
-    return run(req, c, [&](const CommandResult& r) {
-      json::object o;
-      o["object"] = "collection";
-      o["id"] = r.created_ids.at(0).to_string();
-      o["organizationId"] = id->to_string();
-      o["name"] = c.name;
-      return o;
+    return with_body(req, [&](Body& b) -> Response {
+      d::CreateCollection c{*id, b.str("name", true), b.access("groups"), b.access("users")};
+      if (!b.ok()) return b.invalid();
+      return run(req, c, [&](const CommandResult& r) {
+        json::object o;
+        o["object"] = "collection";
+        o["id"] = r.created_ids.at(0).to_string();
+        o["organizationId"] = id->to_string();
+        o["name"] = c.name;
+        return o;
+      });
     });
   }
 
   Response update_collection(const Request& req) {
     auto id = param(req, "id"), cid = param(req, "cid");
     if (!id || !cid) return not_found();
-    auto parsed = Body::parse(req);
-    if (auto* r = std::get_if<Response>(&parsed)) return *r;
-    Body& b = std::get<Body>(parsed);
-    d::UpdateCollection c{*id, *cid, b.str("name", true), b.access("groups"), b.access("users")};
-    if (!b.ok()) return b.invalid();
-    return run(req, c);
+    return with_body(req, [&](Body& b) -> Response {
+      d::UpdateCollection c{*id, *cid, b.str("name", true), b.access("groups"), b.access("users")};
+      if (!b.ok()) return b.invalid();
+      return run(req, c);
+    });
   }
 
   Response delete_collection(const Request& req) {
@@ -1474,15 +1462,14 @@ class Routes {
     if (type_text.empty() || *end != '\0' || !d::policy_type_from(static_cast<int>(type))) {
       return http::error_response(400, "The model state is invalid.", {{"type", {"Unknown policy type."}}});
     }
-    auto parsed = Body::parse(req);
-    if (auto* r = std::get_if<Response>(&parsed)) return *r;
-    Body& outer = std::get<Body>(parsed);
-    Body policy = outer.find("policy") != nullptr ? outer.nested("policy") : outer;
-    const bool enabled = policy.boolean("enabled");
-    const std::string data = policy.object_text("data");
-    outer.absorb(policy, "policy");
-    if (!outer.ok()) return outer.invalid();
-    return run(req, d::SavePolicy{*id, static_cast<d::PolicyType>(type), enabled, data});
+    return with_body(req, [&](Body& outer) -> Response {
+      Body policy = outer.find("policy") != nullptr ? outer.nested("policy") : outer;
+      const bool enabled = policy.boolean("enabled");
+      const std::string data = policy.object_text("data");
+      outer.absorb(policy, "policy");
+      if (!outer.ok()) return outer.invalid();
+      return run(req, d::SavePolicy{*id, static_cast<d::PolicyType>(type), enabled, data});
+    });
   }
 
   // --- vault ----------------------------------------------------------------------------------
@@ -1571,35 +1558,33 @@ class Routes {
   }
 
   Response create_personal_cipher(const Request& req) {
-    auto parsed = Body::parse(req);
-    if (auto* r = std::get_if<Response>(&parsed)) return *r;
-    Body& b = std::get<Body>(parsed);
-    d::CreateItem c;
-    c.type = static_cast<d::CipherType>(b.integer("type", true));
-    c.organization_id = b.uuid("organizationId");
-    c.content = content_of(b);
-    if (!b.ok()) return b.invalid();
-    if (c.organization_id) {
-      return http::error_response(
-          400, "The model state is invalid.",
-          {{"organizationId", {"Use POST /ciphers/create with collectionIds for an organization item."}}});
-    }
-    return created_cipher(req, c);
+    return with_body(req, [&](Body& b) -> Response {
+      d::CreateItem c;
+      c.type = static_cast<d::CipherType>(b.integer("type", true));
+      c.organization_id = b.uuid("organizationId");
+      c.content = content_of(b);
+      if (!b.ok()) return b.invalid();
+      if (c.organization_id) {
+        return http::error_response(
+            400, "The model state is invalid.",
+            {{"organizationId", {"Use POST /ciphers/create with collectionIds for an organization item."}}});
+      }
+      return created_cipher(req, c);
+    });
   }
 
   Response create_org_cipher(const Request& req) {
-    auto parsed = Body::parse(req);
-    if (auto* r = std::get_if<Response>(&parsed)) return *r;
-    Body& outer = std::get<Body>(parsed);
-    Body b = outer.nested("cipher");
-    d::CreateItem c;
-    c.type = static_cast<d::CipherType>(b.integer("type", true));
-    c.organization_id = b.uuid("organizationId", true);
-    c.content = content_of(b);
-    c.collection_ids = outer.uuids("collectionIds", true);
-    outer.absorb(b, "cipher");
-    if (!outer.ok()) return outer.invalid();
-    return created_cipher(req, c);
+    return with_body(req, [&](Body& outer) -> Response {
+      Body b = outer.nested("cipher");
+      d::CreateItem c;
+      c.type = static_cast<d::CipherType>(b.integer("type", true));
+      c.organization_id = b.uuid("organizationId", true);
+      c.content = content_of(b);
+      c.collection_ids = outer.uuids("collectionIds", true);
+      outer.absorb(b, "cipher");
+      if (!outer.ok()) return outer.invalid();
+      return created_cipher(req, c);
+    });
   }
 
   Response get_cipher(const Request& req) {
@@ -1611,16 +1596,15 @@ class Routes {
   Response update_cipher(const Request& req) {
     auto id = param(req, "cid");
     if (!id) return not_found();
-    auto parsed = Body::parse(req);
-    if (auto* r = std::get_if<Response>(&parsed)) return *r;
-    Body& b = std::get<Body>(parsed);
-    d::UpdateItem c{*id, content_of(b)};
-    if (!b.ok()) return b.invalid();
-    auto r = engine_.execute(c, actor(req), command_id(req));
-    if (!r.ok()) return error(r.error());
-    Response out = cipher_response(req, *id);
-    out.headers.emplace_back("X-Portal-Position", std::to_string(r->last_position));
-    return out;
+    return with_body(req, [&](Body& b) -> Response {
+      d::UpdateItem c{*id, content_of(b)};
+      if (!b.ok()) return b.invalid();
+      auto r = engine_.execute(c, actor(req), command_id(req));
+      if (!r.ok()) return error(r.error());
+      Response out = cipher_response(req, *id);
+      out.headers.emplace_back("X-Portal-Position", std::to_string(r->last_position));
+      return out;
+    });
   }
 
   Response soft_delete_cipher(const Request& req) {
@@ -1642,30 +1626,28 @@ class Routes {
   Response share_cipher(const Request& req) {
     auto id = param(req, "cid");
     if (!id) return not_found();
-    auto parsed = Body::parse(req);
-    if (auto* r = std::get_if<Response>(&parsed)) return *r;
-    Body& outer = std::get<Body>(parsed);
-    Body b = outer.nested("cipher");
-    d::ShareItem c;
-    c.item_id = *id;
-    auto org = b.uuid("organizationId", true);
-    c.content = content_of(b);
-    c.collection_ids = outer.uuids("collectionIds", true);
-    outer.absorb(b, "cipher");
-    if (!outer.ok()) return outer.invalid();
-    c.organization_id = *org;
-    return run(req, c);
+    return with_body(req, [&](Body& outer) -> Response {
+      Body b = outer.nested("cipher");
+      d::ShareItem c;
+      c.item_id = *id;
+      auto org = b.uuid("organizationId", true);
+      c.content = content_of(b);
+      c.collection_ids = outer.uuids("collectionIds", true);
+      outer.absorb(b, "cipher");
+      if (!outer.ok()) return outer.invalid();
+      c.organization_id = *org;
+      return run(req, c);
+    });
   }
 
   Response cipher_collections(const Request& req) {
     auto id = param(req, "cid");
     if (!id) return not_found();
-    auto parsed = Body::parse(req);
-    if (auto* r = std::get_if<Response>(&parsed)) return *r;
-    Body& b = std::get<Body>(parsed);
-    d::UpdateItemCollections c{*id, b.uuids("collectionIds", true)};
-    if (!b.ok()) return b.invalid();
-    return run(req, c);
+    return with_body(req, [&](Body& b) -> Response {
+      d::UpdateItemCollections c{*id, b.uuids("collectionIds", true)};
+      if (!b.ok()) return b.invalid();
+      return run(req, c);
+    });
   }
 
   // --- administration history -------------------------------------------------------------
