@@ -825,7 +825,8 @@ Expected<domain::OrganizationState> Engine::read_organization(const domain::Orga
   return *reader.organization(id);
 }
 
-Expected<domain::ProviderState> Engine::read_provider(const domain::ProviderId& id, const domain::Actor& actor) {
+Expected<domain::ProviderState> Engine::read_provider(const domain::ProviderId& id,
+                                                      const domain::Actor& actor) {
   Reader reader(impl_->loader, /*current=*/true);
   auto visible = domain::may_view_provider(id, actor, reader);
   if (reader.error()) return *reader.error();
@@ -861,6 +862,15 @@ Expected<bool> Engine::wait_for_projection(std::string_view name, std::uint64_t 
     return Error::not_found("No read model is named " + std::string(name) + ".");
   if (s.code() == es::StatusCode::kFailedPrecondition) return Error::failed_precondition(s.message());
   return Error::unavailable(s.message());
+}
+
+Expected<bool> Engine::wait_for_projections(std::uint64_t min_position, std::chrono::milliseconds timeout) {
+  if (!impl_->runner) return Error::failed_precondition("The read models are not running in this engine.");
+  for (const auto& status : impl_->runner->status()) {
+    auto w = wait_for_projection(status.name, min_position, timeout);
+    if (!w.ok()) return w;
+  }
+  return true;
 }
 
 void Engine::close() {

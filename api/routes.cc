@@ -630,23 +630,33 @@ class Routes {
       return http::error_response(400, "The model state is invalid.",
                                   {{"minPosition", {"minPosition must be a log position (a number)."}}});
     }
-    for (const char* name : {pj::DirectoryProjection::kName, pj::ConsoleProjection::kName,
-                             pj::AuditLogProjection::kName, pj::AdminHistoryProjection::kName}) {
-      auto w = engine_.wait_for_projection(name, position, kReadWait);
-      if (!w.ok()) return error(w.error());
-    }
+    auto w = engine_.wait_for_projections(position, kReadWait);
+    if (!w.ok()) return error(w.error());
     return std::nullopt;
   }
 
-  // Runs a command; on success answers with `ok` (or 200 {}) and the log position in
-  // X-Portal-Position, for read-your-writes (?minPosition=).
+  // A command's answer carries its log position in X-Portal-Position, for
+  // read-your-writes (?minPosition=).
+  static Response positioned(Response out, const CommandResult& r) {
+    out.headers.emplace_back("X-Portal-Position", std::to_string(r.last_position));
+    return out;
+  }
+
+  // Runs a command; on success answers with `ok` (or 200 {}).
   Response run(const Request& req, const d::Command& command,
                const std::function<json::value(const CommandResult&)>& ok = {}) {
     auto r = engine_.execute(command, actor(req), command_id(req));
     if (!r.ok()) return error(r.error());
-    Response out = json_response(ok ? ok(r.value()) : json::value(json::object{}));
-    out.headers.emplace_back("X-Portal-Position", std::to_string(r->last_position));
-    return out;
+    return positioned(json_response(ok ? ok(r.value()) : json::value(json::object{})), r.value());
+  }
+
+  // A bulk command for one item (confirm or remove one provider user): the item's
+  // refusal is the request's refusal.
+  Response run_one_item(const Request& req, const d::Command& command) {
+    auto r = engine_.execute(command, actor(req), command_id(req));
+    if (!r.ok()) return error(r.error());
+    if (!r->items.empty() && !r->items[0].error.empty()) return http::error_response(400, r->items[0].error);
+    return positioned(json_response(json::object{}), r.value());
   }
 
   // An Idempotency-Key header (a UUID) makes a request exactly-once.
@@ -898,14 +908,7 @@ class Routes {
     return with_body(req, [&](Body& b) -> Response {
       const std::string key = b.str("key", true);
       if (!b.ok()) return b.invalid();
-      auto r = engine_.execute(d::ConfirmProviderUsers{*id, {{*pu, key}}}, actor(req), command_id(req));
-      if (!r.ok()) return error(r.error());
-      // One user: a per-user refusal is the request's refusal.
-      if (!r->items.empty() && !r->items[0].error.empty())
-        return http::error_response(400, r->items[0].error);
-      Response out = json_response(json::object{});
-      out.headers.emplace_back("X-Portal-Position", std::to_string(r->last_position));
-      return out;
+      return run_one_item(req, d::ConfirmProviderUsers{*id, {{*pu, key}}});
     });
   }
 
@@ -952,12 +955,7 @@ class Routes {
   Response remove_provider_user(const Request& req) {
     auto id = param(req, "id"), pu = param(req, "puid");
     if (!id || !pu) return not_found();
-    auto r = engine_.execute(d::RemoveProviderUsers{*id, {*pu}}, actor(req), command_id(req));
-    if (!r.ok()) return error(r.error());
-    if (!r->items.empty() && !r->items[0].error.empty()) return http::error_response(400, r->items[0].error);
-    Response out = json_response(json::object{});
-    out.headers.emplace_back("X-Portal-Position", std::to_string(r->last_position));
-    return out;
+    return run_one_item(req, d::RemoveProviderUsers{*id, {*pu}});
   }
 
   Response clients(const Request& req) {
@@ -1552,9 +1550,7 @@ class Routes {
   Response created_cipher(const Request& req, const d::CreateItem& c) {
     auto r = engine_.execute(c, actor(req), command_id(req));
     if (!r.ok()) return error(r.error());
-    Response out = cipher_response(req, r->created_ids.at(0));
-    out.headers.emplace_back("X-Portal-Position", std::to_string(r->last_position));
-    return out;
+    return positioned(cipher_response(req, r->created_ids.at(0)), r.value());
   }
 
   Response create_personal_cipher(const Request& req) {
@@ -1601,9 +1597,7 @@ class Routes {
       if (!b.ok()) return b.invalid();
       auto r = engine_.execute(c, actor(req), command_id(req));
       if (!r.ok()) return error(r.error());
-      Response out = cipher_response(req, *id);
-      out.headers.emplace_back("X-Portal-Position", std::to_string(r->last_position));
-      return out;
+      return positioned(cipher_response(req, *id), r.value());
     });
   }
 

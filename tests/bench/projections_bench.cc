@@ -347,9 +347,7 @@ double projection_lag_p99(const Config& cfg, const std::string& dir) {
     while (writing) {
       const std::uint64_t p = engine->store().last_position();
       const auto t0 = bench::Clock::now();
-      for (const char* name : {"directory", "console", "audit", "admin-history"}) {
-        (void)unwrap(engine->wait_for_projection(name, p, std::chrono::seconds(30)), "wait for the read models");
-      }
+      (void)unwrap(engine->wait_for_projections(p, std::chrono::seconds(30)), "wait for the read models");
       lag_ms.push_back(bench::seconds_since(t0) * 1e3);
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }

@@ -100,6 +100,9 @@ class Engine {
   // error (the message names the position and the reason).
   domain::Expected<bool> wait_for_projection(std::string_view name, std::uint64_t min_position,
                                              std::chrono::milliseconds timeout = std::chrono::seconds(5));
+  // The same for every read model the engine runs (each within the timeout).
+  domain::Expected<bool> wait_for_projections(std::uint64_t min_position,
+                                              std::chrono::milliseconds timeout = std::chrono::seconds(5));
   void close();
 
  private:
