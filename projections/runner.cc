@@ -290,8 +290,18 @@ es::Result<std::size_t> Runner::apply_batch(std::vector<Target*>& targets, std::
     }
     if (batch.Count() > 0) lane.written = db_.write(batch);
   };
+  // Threads pay off on a catch-up or rebuild batch; a live runner's batches are a
+  // few events every couple of milliseconds, where starting threads would cost more
+  // than folding.
+  constexpr std::size_t kParallelFrom = 256;
   std::vector<std::thread> helpers;
-  for (std::size_t i = 1; i < targets.size(); ++i) helpers.emplace_back(fold, i);
+  for (std::size_t i = 1; i < targets.size(); ++i) {
+    if (staged.size() >= kParallelFrom) {
+      helpers.emplace_back(fold, i);
+    } else {
+      fold(i);
+    }
+  }
   if (!targets.empty()) fold(0);
   for (auto& h : helpers) h.join();
 
