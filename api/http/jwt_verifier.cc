@@ -160,8 +160,8 @@ std::unique_ptr<JwtVerifier> JwtVerifier::create(JwtOptions options, std::string
   return v;
 }
 
-std::optional<AuthContext> JwtVerifier::verify(std::string_view token, std::string* reason) const {
-  auto refuse = [&](std::string why) -> std::optional<AuthContext> {
+std::optional<JwtVerifier::Verified> JwtVerifier::verify_signed(std::string_view token, std::string* reason) const {
+  auto refuse = [&](std::string why) -> std::optional<Verified> {
     if (reason) *reason = std::move(why);
     return std::nullopt;
   };
@@ -200,16 +200,15 @@ std::optional<AuthContext> JwtVerifier::verify(std::string_view token, std::stri
   // parser so that types are checked the same way everywhere.
   auto claims = parse_object(claims_part);
   if (!claims) return refuse("claims are not a JSON object");
-  const double now = static_cast<double>(options_.now());
-  const double leeway = static_cast<double>(options_.leeway_seconds);
+  Verified out;
   bool bad = false;
   auto exp = numeric_date(*claims, "exp", &bad);
   if (bad) return refuse("exp is not a number");
   if (!exp) return refuse("no exp claim; tokens must expire");
-  if (now > *exp + leeway) return refuse("token expired");
+  out.exp = *exp;
   auto nbf = numeric_date(*claims, "nbf", &bad);
   if (bad) return refuse("nbf is not a number");
-  if (nbf && now + leeway < *nbf) return refuse("token not yet valid (nbf)");
+  out.nbf = nbf;
 
   if (!options_.issuer.empty()) {
     auto iss = claims->find("iss");
@@ -231,7 +230,7 @@ std::optional<AuthContext> JwtVerifier::verify(std::string_view token, std::stri
     if (!ok) return refuse("wrong or missing aud");
   }
 
-  AuthContext ctx;
+  AuthContext& ctx = out.context;
   auto sub = claims->find("sub");
   if (sub == claims->end() || !sub->value().is_string()) return refuse("no sub claim");
   auto user = domain::Uuid::parse(sub->value().as_string());
@@ -247,7 +246,41 @@ std::optional<AuthContext> JwtVerifier::verify(std::string_view token, std::stri
   if (auto name = claims->find("name"); name != claims->end() && name->value().is_string()) {
     ctx.name = name->value().as_string();
   }
-  return ctx;
+  return out;
+}
+
+// The time claims are checked on every use, cached or not.
+std::optional<AuthContext> JwtVerifier::in_time(const Verified& v, std::string* reason) const {
+  const double now = static_cast<double>(options_.now());
+  const double leeway = static_cast<double>(options_.leeway_seconds);
+  const char* why = nullptr;
+  if (now > v.exp + leeway) {
+    why = "token expired";
+  } else if (v.nbf && now + leeway < *v.nbf) {
+    why = "token not yet valid (nbf)";
+  }
+  if (why != nullptr) {
+    if (reason) *reason = why;
+    return std::nullopt;
+  }
+  return v.context;
+}
+
+std::optional<AuthContext> JwtVerifier::verify(std::string_view token, std::string* reason) const {
+  {
+    std::lock_guard lock(cache_->mu);
+    if (auto it = cache_->verified.find(token); it != cache_->verified.end()) return in_time(it->second, reason);
+  }
+  auto verified = verify_signed(token, reason);
+  if (!verified) return std::nullopt;
+  auto answer = in_time(*verified, reason);
+  if (answer) {
+    std::lock_guard lock(cache_->mu);
+    // Bounded: when full, start again (a miss costs one signature check).
+    if (cache_->verified.size() >= kCachedTokens) cache_->verified.clear();
+    cache_->verified.emplace(std::string(token), *std::move(verified));
+  }
+  return answer;
 }
 
 Authenticator JwtVerifier::authenticator() const {

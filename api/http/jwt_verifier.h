@@ -8,9 +8,11 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 
 #include "portal/api/http.h"
 
@@ -32,7 +34,12 @@ class JwtVerifier {
   static std::unique_ptr<JwtVerifier> create(JwtOptions options, std::string* error);
 
   // The caller, or nullopt with *reason (for the log) when the token is refused.
+  // A token whose signature and claims verified is remembered (up to
+  // kCachedTokens of them), so that a client sending the same token on every
+  // request pays for the signature once; exp and nbf are checked on every use.
   std::optional<AuthContext> verify(std::string_view token, std::string* reason) const;
+
+  static constexpr std::size_t kCachedTokens = 4096;
 
   const std::string& algorithm() const { return algorithm_; }  // "HS256", "RS256" or "ES256"
 
@@ -40,10 +47,29 @@ class JwtVerifier {
   Authenticator authenticator() const;
 
  private:
-  JwtVerifier() = default;
+  struct Verified {
+    AuthContext context;
+    double exp = 0;
+    std::optional<double> nbf;
+  };
+  struct StringHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  struct Cache {
+    std::mutex mu;
+    std::unordered_map<std::string, Verified, StringHash, std::equal_to<>> verified;
+  };
+
+  JwtVerifier() : cache_(std::make_unique<Cache>()) {}
+  // Signature, algorithm and claims, without the time checks.
+  std::optional<Verified> verify_signed(std::string_view token, std::string* reason) const;
+  std::optional<AuthContext> in_time(const Verified& v, std::string* reason) const;
+
   JwtOptions options_;
   std::string algorithm_;
   std::string key_;  // what libjwt verifies with: the secret or the PEM text
+  std::unique_ptr<Cache> cache_;
 };
 
 // Base64url without padding (RFC 7515); decode accepts padding, nullopt on bad input.

@@ -290,6 +290,38 @@ TEST(Jwt, RefusesExpiredAndNotYetValidTokensBeyondTheLeeway) {
   EXPECT_THAT(reason, HasSubstr("exp"));
 }
 
+// A verified token is remembered, but its exp and nbf are checked on every use.
+TEST(Jwt, ARememberedTokenStillExpiresAndStillWaitsForNbf) {
+  std::int64_t now = kNow;
+  JwtOptions o = options(kSecret, "");
+  o.now = [&now] { return now; };
+  std::string error, reason;
+  auto v = JwtVerifier::create(std::move(o), &error);
+  ASSERT_NE(v, nullptr) << error;
+  const std::string token = sign(JWT_ALG_HS256, kSecret, claims_json(kNow + 600));
+  ASSERT_TRUE(v->verify(token, &reason)) << reason;
+  ASSERT_TRUE(v->verify(token, &reason)) << reason;
+  now = kNow + 600 + 61;  // past exp and the 60 s leeway
+  EXPECT_FALSE(v->verify(token, &reason));
+  EXPECT_THAT(reason, HasSubstr("expired"));
+
+  now = kNow;
+  const std::string later =
+      sign(JWT_ALG_HS256, kSecret, claims_json(kNow + 3600, R"(,"nbf":)" + std::to_string(kNow + 600)));
+  EXPECT_FALSE(v->verify(later, &reason));
+  EXPECT_THAT(reason, HasSubstr("nbf"));
+  now = kNow + 600;
+  EXPECT_TRUE(v->verify(later, &reason)) << reason;
+  now = kNow;  // a clock that steps back: the remembered token is not valid yet again
+  EXPECT_FALSE(v->verify(later, &reason));
+  EXPECT_THAT(reason, HasSubstr("nbf"));
+
+  // A token refused for its signature stays refused, however often it comes.
+  const std::string forged = sign(JWT_ALG_HS256, std::string(kSecret) + "x", claims_json(kNow + 600));
+  EXPECT_FALSE(v->verify(forged, &reason));
+  EXPECT_FALSE(v->verify(forged, &reason));
+}
+
 TEST(Jwt, RefusesWrongIssuerAudienceSignatureAndSubject) {
   auto v = hs256_verifier();
   std::string reason;
