@@ -122,7 +122,7 @@ std::string claims_json(const Claims& in) {
   return json::serialize(o);
 }
 
-std::string mint_hs256(const Claims& in, const std::string& secret) {
+std::string mint(const Claims& in, const std::string& alg, const std::string& key) {
   const Claims c = with_times(in);
   jwt_t* jwt = nullptr;
   if (jwt_new(&jwt) != 0) throw std::runtime_error("jwt_new failed");
@@ -134,8 +134,8 @@ std::string mint_hs256(const Claims& in, const std::string& secret) {
   if (ok && !c.email.empty()) ok = jwt_add_grant(jwt, "email", c.email.c_str()) == 0;
   if (ok && !c.name.empty()) ok = jwt_add_grant(jwt, "name", c.name.c_str()) == 0;
   if (ok) {
-    ok = jwt_set_alg(jwt, JWT_ALG_HS256, reinterpret_cast<const unsigned char*>(secret.data()),
-                     static_cast<int>(secret.size())) == 0;
+    ok = jwt_set_alg(jwt, jwt_str_alg(alg.c_str()), reinterpret_cast<const unsigned char*>(key.data()),
+                     static_cast<int>(key.size())) == 0;
   }
   char* text = ok ? jwt_encode_str(jwt) : nullptr;
   jwt_free(jwt);
@@ -143,6 +143,10 @@ std::string mint_hs256(const Claims& in, const std::string& secret) {
   std::string out(text);
   free(text);
   return out;
+}
+
+std::string mint_hs256(const Claims& claims, const std::string& secret) {
+  return mint(claims, "HS256", secret);
 }
 
 std::string mint_alg_none(const Claims& claims) {
@@ -311,20 +315,22 @@ HttpResponse http_request(std::uint16_t port, const std::string& method, const s
 
 // --- the server process ---------------------------------------------------------------
 
-bool PortaldProcess::start(std::string* error) {
+bool PortaldProcess::start(std::string* error, const std::string& public_key_pem) {
   std::string templ = (fs::temp_directory_path() / "portald-e2e-XXXXXX").string();
   if (::mkdtemp(templ.data()) == nullptr) {
     *error = "mkdtemp failed";
     return false;
   }
   dir_ = templ;
-  secret_ = random_hex(32);  // 64 hex characters
-  const std::string secret_file = dir_ + "/jwt.secret";
+  const bool hs256 = public_key_pem.empty();
+  if (hs256) secret_ = random_hex(32);  // 64 hex characters
+  const std::string key_flag = hs256 ? "--jwt-secret-file" : "--jwt-public-key";
+  const std::string key_file = dir_ + (hs256 ? "/jwt.secret" : "/jwt.pem");
   {
-    std::ofstream out(secret_file);
-    out << secret_ << "\n";
+    std::ofstream out(key_file);
+    out << (hs256 ? secret_ + "\n" : public_key_pem);
   }
-  ::chmod(secret_file.c_str(), 0600);
+  ::chmod(key_file.c_str(), 0600);
   const std::string data_dir = dir_ + "/data";
   const std::string log_file = dir_ + "/portald.log";
 
@@ -338,11 +344,11 @@ bool PortaldProcess::start(std::string* error) {
   posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], STDOUT_FILENO);
   posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, log_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
   posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-  std::vector<std::string> args = {PORTALD_PATH,       "--address",         "127.0.0.1", "--port",
-                                   "0",                "--data-dir",        data_dir,    "--durability",
-                                   "buffered",         "--jwt-secret-file", secret_file, "--jwt-issuer",
-                                   "portal-dev",       "--jwt-audience",    "portal",    "--threads",
-                                   "2",                "--body-limit",      "1048576"};
+  std::vector<std::string> args = {PORTALD_PATH, "--address",      "127.0.0.1", "--port",
+                                   "0",          "--data-dir",     data_dir,    "--durability",
+                                   "buffered",   key_flag,         key_file,    "--jwt-issuer",
+                                   "portal-dev", "--jwt-audience", "portal",    "--threads",
+                                   "2",          "--body-limit",   "1048576"};
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
@@ -414,6 +420,7 @@ std::string PortaldProcess::log_tail(std::size_t bytes) const {
 
 namespace {
 PortaldProcess* g_server = nullptr;
+std::optional<KeyPair> g_key;  // nullopt: HS256 with the server's secret
 bool g_failed = false;
 }  // namespace
 
@@ -421,11 +428,12 @@ User PortaldTest::staff_;
 
 PortaldProcess* PortaldTest::server() { return g_server; }
 
-void PortaldTest::SetUpTestSuite() {
+void PortaldTest::start_server(const std::optional<KeyPair>& key) {
   g_failed = false;
+  g_key = key;
   g_server = new PortaldProcess();
   std::string error;
-  if (!g_server->start(&error)) {
+  if (!g_server->start(&error, key ? key->public_pem : std::string())) {
     delete g_server;
     g_server = nullptr;
     FAIL() << "cannot start portald: " << error;
@@ -464,7 +472,10 @@ User PortaldTest::person(const std::string& label, bool staff) {
   return u;
 }
 
-std::string PortaldTest::token(const User& u) { return mint_hs256(u.claims(), g_server->secret()); }
+std::string PortaldTest::token(const User& u) {
+  return g_key ? mint(u.claims(), g_key->alg, g_key->private_pem)
+               : mint_hs256(u.claims(), g_server->secret());
+}
 
 HttpResponse PortaldTest::call(const std::string& method, const std::string& target, const User& as,
                                const std::optional<json::value>& body,

@@ -37,11 +37,20 @@ struct Claims {
   std::string aud = "portal";
 };
 
-// HS256 with libjwt.
+// Signed with libjwt: alg "HS256" with a shared secret, "RS256" or "ES256" with a PEM
+// private key.
+std::string mint(const Claims& claims, const std::string& alg, const std::string& key);
 std::string mint_hs256(const Claims& claims, const std::string& secret);
 // {"alg":"none"} . claims . (empty signature), built by hand.
 std::string mint_alg_none(const Claims& claims);
 std::string claims_json(const Claims& claims);
+
+// An asymmetric token key: portald verifies with public_pem, tokens are signed alg
+// ("RS256" or "ES256") with private_pem.
+struct KeyPair {
+  std::string alg;
+  std::string private_pem, public_pem;
+};
 
 // A person with an account (registered just in time on their first request).
 struct User {
@@ -82,7 +91,8 @@ std::string raw_exchange(std::uint16_t port, const std::string& bytes);
 class PortaldProcess {
  public:
   // Starts portald and waits for its listening line. false with *error on failure.
-  bool start(std::string* error);
+  // Tokens are HS256 with a random secret, or verified with public_key_pem if given.
+  bool start(std::string* error, const std::string& public_key_pem = {});
   // SIGTERM, then waits; returns the exit status (or -1 for a signal death).
   int stop();
   bool running() const { return pid_ > 0; }
@@ -103,8 +113,10 @@ class PortaldProcess {
 // The fixture: one portald per test suite; helpers for the API.
 class PortaldTest : public ::testing::Test {
  protected:
-  static void SetUpTestSuite();
+  static void SetUpTestSuite() { start_server(); }
   static void TearDownTestSuite();
+  // Starts the suite's portald; with a key, the fixture's tokens are signed with it.
+  static void start_server(const std::optional<KeyPair>& key = std::nullopt);
   void SetUp() override;
   void TearDown() override;
 
