@@ -5,13 +5,12 @@
 // only asks it (decide for commands, the may_* rules and the read models for
 // reads) and maps its error kinds to statuses.
 #include "portal/api/routes.h"
+#include "text/text.h"
 
 #include <boost/json.hpp>
 
 #include <algorithm>
 #include <chrono>
-#include <cstdio>
-#include <ctime>
 #include <mutex>
 #include <set>
 #include <unordered_map>
@@ -32,7 +31,6 @@ using http::Request;
 using http::Response;
 
 constexpr std::chrono::milliseconds kReadWait{5000};
-constexpr std::int64_t kMicrosPerDay = 24LL * 3600 * 1'000'000;
 constexpr std::size_t kEventsPage = 50;
 
 // --- errors ----------------------------------------------------------------------------
@@ -79,17 +77,32 @@ json::object list(json::array data, std::string continuation = {}) {
   return o;
 }
 
+// The list envelope written as text around items written by `items` (the views
+// served most).
+Response list_response(const std::function<void(text::JsonWriter&)>& items, std::string_view continuation = {}) {
+  text::JsonWriter w;
+  w.reserve(16 * 1024);
+  w.begin_object().field("object", "list").key("data").begin_array();
+  items(w);
+  w.end_array();
+  if (continuation.empty()) {
+    w.field("continuationToken", nullptr);
+  } else {
+    w.field("continuationToken", continuation);
+  }
+  w.end_object();
+  Response r;
+  r.status = 200;
+  r.body = w.take();
+  return r;
+}
+
 // --- values on the wire ------------------------------------------------------------------
 
+// "2026-11-22T10:00:00.123456Z"; empty for 0 (no date).
 std::string iso(std::int64_t micros) {
   if (micros <= 0) return {};
-  const std::time_t secs = static_cast<std::time_t>(micros / 1'000'000);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[96];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%06lldZ", tm.tm_year + 1900, tm.tm_mon + 1,
-                tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<long long>(micros % 1'000'000));
-  return buf;
+  return text::format_instant(micros, 6);
 }
 
 json::value date(std::int64_t micros) {
@@ -102,39 +115,6 @@ json::value id_or_null(const d::Uuid& id) {
   return json::value(id.to_string());
 }
 
-// ISO 8601 UTC ("2026-11-22T10:00:00Z", fractions allowed, or a date alone).
-std::optional<std::int64_t> parse_time(std::string_view s) {
-  int y = 0, mo = 0, da = 0, h = 0, mi = 0, se = 0;
-  char tail[32] = {0};
-  const std::string text(s);
-  int n = std::sscanf(text.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%31s", &y, &mo, &da, &h, &mi, &se, tail);
-  if (n < 3) return std::nullopt;
-  if (n == 3 && text.size() != 10) return std::nullopt;
-  if (n > 3 && n < 6) return std::nullopt;
-  std::int64_t frac = 0;
-  if (n == 7) {
-    std::string_view t(tail);
-    if (!t.empty() && t[0] == '.') {
-      t.remove_prefix(1);
-      std::int64_t scale = 100'000;
-      while (!t.empty() && t[0] >= '0' && t[0] <= '9') {
-        frac += (t[0] - '0') * scale;
-        scale /= 10;
-        t.remove_prefix(1);
-      }
-    }
-    if (t != "Z" && t != "+00:00" && !t.empty()) return std::nullopt;
-  }
-  std::tm tm{};
-  tm.tm_year = y - 1900;
-  tm.tm_mon = mo - 1;
-  tm.tm_mday = da;
-  tm.tm_hour = h;
-  tm.tm_min = mi;
-  tm.tm_sec = se;
-  if (mo < 1 || mo > 12 || da < 1 || da > 31 || h > 23 || mi > 59 || se > 60) return std::nullopt;
-  return static_cast<std::int64_t>(timegm(&tm)) * 1'000'000 + frac;
-}
 
 std::int64_t now_micros() {
   return std::chrono::duration_cast<std::chrono::microseconds>(
@@ -384,28 +364,44 @@ json::object provider_user_json(const pj::fb::ProviderUserRowT& u, const std::st
   return o;
 }
 
-json::object client_json(const pj::ClientView& c, const d::ProviderId& provider) {
-  json::object o;
-  o["object"] = "providerOrganizationOrganizationDetail";
-  o["id"] = pj::to_uuid(*c.client.provider_organization_id).to_string();
-  o["providerId"] = provider.to_string();
-  o["organizationId"] = pj::to_uuid(*c.client.organization_id).to_string();
-  o["organizationName"] = c.organization ? c.organization->name : c.client.name;
-  o["key"] = nullptr;
-  o["settings"] = nullptr;
-  o["creationDate"] = date(c.client.creation_date);
-  o["revisionDate"] = date(c.client.creation_date);
+void id_or_null(text::JsonWriter& w, std::string_view key, const d::Uuid& id) {
+  if (id.is_nil()) {
+    w.field(key, nullptr);
+  } else {
+    w.field(key, id.to_string());
+  }
+}
+
+void date(text::JsonWriter& w, std::string_view key, std::int64_t micros) {
+  if (micros <= 0) {
+    w.field(key, nullptr);
+  } else {
+    w.field(key, iso(micros));
+  }
+}
+
+void client_json(text::JsonWriter& w, const pj::ClientView& c, const std::string& provider) {
+  w.begin_object();
+  w.field("object", "providerOrganizationOrganizationDetail");
+  w.field("id", pj::to_uuid(*c.client.provider_organization_id).to_string());
+  w.field("providerId", provider);
+  w.field("organizationId", pj::to_uuid(*c.client.organization_id).to_string());
+  w.field("organizationName", c.organization ? c.organization->name : c.client.name);
+  w.field("key", nullptr);
+  w.field("settings", nullptr);
+  date(w, "creationDate", c.client.creation_date);
+  date(w, "revisionDate", c.client.creation_date);
   const int seats = c.organization ? c.organization->seats : c.client.seats;
   const int occupied = c.organization ? c.organization->occupied_seats : 0;
-  o["userCount"] = c.organization ? c.organization->user_count : 0;
-  o["seats"] = seats;
-  o["occupiedSeats"] = occupied;
-  o["remainingSeats"] = seats - occupied;
-  o["plan"] = d::plan_name(static_cast<d::PlanType>(c.organization ? c.organization->plan : c.client.plan));
-  o["planType"] = c.organization ? c.organization->plan : c.client.plan;
-  o["status"] = c.organization ? c.organization->status : 2;
-  o["enabled"] = c.organization ? c.organization->enabled : true;
-  return o;
+  w.field("userCount", c.organization ? c.organization->user_count : 0);
+  w.field("seats", seats);
+  w.field("occupiedSeats", occupied);
+  w.field("remainingSeats", seats - occupied);
+  w.field("plan", d::plan_name(static_cast<d::PlanType>(c.organization ? c.organization->plan : c.client.plan)));
+  w.field("planType", c.organization ? c.organization->plan : c.client.plan);
+  w.field("status", c.organization ? c.organization->status : 2);
+  w.field("enabled", c.organization ? c.organization->enabled : true);
+  w.end_object();
 }
 
 json::object permissions_json(const pj::fb::MemberRowT& m) {
@@ -481,32 +477,71 @@ json::object cipher_json(const pj::fb::ItemRowT& i, const d::ItemRights& rights)
   return o;
 }
 
-json::object event_json(const pj::AuditEntry& e) {
-  json::object o;
-  o["object"] = "event";
-  o["type"] = e.type;
-  o["name"] = e.name;
-  o["userId"] = id_or_null(e.acting_user_id);
-  o["organizationId"] = id_or_null(e.organization_id);
-  o["providerId"] = id_or_null(e.provider_id);
-  o["cipherId"] = id_or_null(e.cipher_id);
-  o["collectionId"] = id_or_null(e.collection_id);
-  o["groupId"] = id_or_null(e.group_id);
-  o["policyId"] = nullptr;
-  o["policyType"] = e.policy_type < 0 ? json::value(nullptr) : json::value(e.policy_type);
-  o["organizationUserId"] = id_or_null(e.organization_user_id);
-  o["providerUserId"] = id_or_null(e.provider_user_id);
-  o["providerOrganizationId"] = id_or_null(e.provider_organization_id);
-  o["actingUserId"] = id_or_null(e.acting_user_id);
-  o["actingAs"] = e.acting_as;
-  o["installationId"] = nullptr;
-  o["date"] = iso(e.date);
-  o["deviceType"] = e.device_type;
-  o["ipAddress"] = e.ip_address;
-  o["systemUser"] = nullptr;
-  o["position"] = e.position;
-  return o;
+void event_json(text::JsonWriter& w, const pj::AuditEntry& e) {
+  w.begin_object();
+  w.field("object", "event");
+  w.field("type", static_cast<std::int64_t>(e.type));
+  w.field("name", e.name);
+  id_or_null(w, "userId", e.acting_user_id);
+  id_or_null(w, "organizationId", e.organization_id);
+  id_or_null(w, "providerId", e.provider_id);
+  id_or_null(w, "cipherId", e.cipher_id);
+  id_or_null(w, "collectionId", e.collection_id);
+  id_or_null(w, "groupId", e.group_id);
+  w.field("policyId", nullptr);
+  if (e.policy_type < 0) {
+    w.field("policyType", nullptr);
+  } else {
+    w.field("policyType", e.policy_type);
+  }
+  id_or_null(w, "organizationUserId", e.organization_user_id);
+  id_or_null(w, "providerUserId", e.provider_user_id);
+  id_or_null(w, "providerOrganizationId", e.provider_organization_id);
+  id_or_null(w, "actingUserId", e.acting_user_id);
+  w.field("actingAs", e.acting_as);
+  w.field("installationId", nullptr);
+  w.field("date", iso(e.date));
+  w.field("deviceType", e.device_type);
+  w.field("ipAddress", e.ip_address);
+  w.field("systemUser", nullptr);
+  w.field("position", static_cast<std::int64_t>(e.position));
+  w.end_object();
 }
+
+// Rendered answers of the most requested views, served again while the read
+// models have not changed since they were built (Runner::changes()) and they are
+// younger than their maximum age: the same bytes as building them again, without
+// the reads and the JSON. Bounded; when full it starts again.
+class ResponseCache {
+ public:
+  using Clock = std::chrono::steady_clock;
+  static constexpr std::size_t kEntries = 1024;
+
+  std::optional<std::string> get(const std::string& key, std::uint64_t changes, Clock::time_point now,
+                                 Clock::duration max_age) {
+    std::lock_guard lock(mu_);
+    auto it = entries_.find(key);
+    if (it == entries_.end() || it->second.changes != changes || now - it->second.built_at > max_age) {
+      return std::nullopt;
+    }
+    return it->second.body;
+  }
+
+  void put(const std::string& key, std::uint64_t changes, Clock::time_point built_at, const std::string& body) {
+    std::lock_guard lock(mu_);
+    if (entries_.size() >= kEntries && !entries_.count(key)) entries_.clear();
+    entries_[key] = Entry{changes, built_at, body};
+  }
+
+ private:
+  struct Entry {
+    std::uint64_t changes = 0;
+    Clock::time_point built_at;
+    std::string body;
+  };
+  std::mutex mu_;
+  std::unordered_map<std::string, Entry> entries_;
+};
 
 // --- the routes ------------------------------------------------------------------------------
 
@@ -962,10 +997,13 @@ class Routes {
     auto id = param(req, "id");
     if (!id) return not_found();
     if (auto e = may_view_provider(req, *id)) return *e;
-    json::array data;
-    for (const auto& c : pj::provider_clients(engine_.projection_db(), *id))
-      data.push_back(client_json(c, *id));
-    return json_response(list(std::move(data)));
+    const std::string provider = id->to_string();
+    return cached("clients " + provider, ResponseCache::Clock::duration::max(), [&] {
+      const auto clients = pj::provider_clients(engine_.projection_db(), *id);
+      return list_response([&](text::JsonWriter& w) {
+        for (const auto& c : clients) client_json(w, c, provider);
+      });
+    });
   }
 
   Response add_new_client(const Request& req) {
@@ -1059,18 +1097,31 @@ class Routes {
 
   // Bitwarden's event paging: start/end (default the last 30 days, at most 367
   // days), 50 a page, continuationToken.
+  // A page of events, kept in the response cache for a second at most: the default
+  // window moves with the clock. `view` names the filter `keep` applies.
   Response events(const Request& req, pj::AuditBy by, const d::Uuid& id,
-                  const std::function<bool(const pj::AuditEntry&)>& keep = {}) {
+                  const std::function<bool(const pj::AuditEntry&)>& keep = {}, const std::string& view = {}) {
+    std::string key = "events " + std::to_string(static_cast<int>(by)) + " " + id.to_string() + " " + view;
+    for (const char* name : {"start", "end", "continuationToken"}) {
+      auto it = req.query.find(name);
+      const std::string value = it == req.query.end() ? std::string() : it->second;
+      key += " " + std::to_string(value.size()) + ":" + value;
+    }
+    return cached(key, std::chrono::seconds(1), [&] { return event_page(req, by, id, keep); });
+  }
+
+  Response event_page(const Request& req, pj::AuditBy by, const d::Uuid& id,
+                      const std::function<bool(const pj::AuditEntry&)>& keep) {
     pj::AuditQuery q;
     q.by = by;
     q.id = id;
     const std::int64_t now = now_micros();
     q.to = now + 1;
-    q.from = now - 30 * kMicrosPerDay;
+    q.from = now - 30 * text::kMicrosPerDay;
     auto time_param = [&](const char* name, std::int64_t& out) -> std::optional<Response> {
       auto it = req.query.find(name);
       if (it == req.query.end() || it->second.empty()) return std::nullopt;
-      auto t = parse_time(it->second);
+      auto t = text::parse_instant(it->second);
       if (!t) {
         return http::error_response(
             400, "The model state is invalid.",
@@ -1083,10 +1134,10 @@ class Routes {
     if (auto e = time_param("end", q.to)) return *e;
     if (q.to < q.from)
       return http::error_response(400, "The model state is invalid.", {{"end", {"end is before start."}}});
-    if (q.to - q.from > 367 * kMicrosPerDay) return http::error_response(400, "Range too large.");
+    if (q.to - q.from > 367 * text::kMicrosPerDay) return http::error_response(400, "Range too large.");
     if (auto it = req.query.find("continuationToken"); it != req.query.end()) q.continuation = it->second;
     q.limit = kEventsPage;
-    json::array data;
+    std::vector<pj::AuditEntry> entries;
     std::string continuation;
     // A filtered view (a provider user's own events) pages over the index until a
     // page is full or the index ends.
@@ -1099,13 +1150,17 @@ class Routes {
         }
         return http::error_response(500, "An unhandled server error has occurred.");
       }
-      for (const auto& e : page->entries)
-        if (!keep || keep(e)) data.push_back(event_json(e));
+      for (auto& e : page->entries)
+        if (!keep || keep(e)) entries.push_back(std::move(e));
       continuation = page->continuation;
-      if (!keep || data.size() >= kEventsPage || continuation.empty()) break;
+      if (!keep || entries.size() >= kEventsPage || continuation.empty()) break;
       q.continuation = continuation;
     }
-    return json_response(list(std::move(data), continuation));
+    return list_response(
+        [&](text::JsonWriter& w) {
+          for (const auto& e : entries) event_json(w, e);
+        },
+        continuation);
   }
 
   Response provider_events(const Request& req) {
@@ -1126,9 +1181,12 @@ class Routes {
     const std::optional<d::UserId> user = u->user_id;
     const d::ProviderUserId puid = *pu;
     // The events of the provider's log done by that user, or about them.
-    return events(req, pj::AuditBy::kProvider, *id, [user, puid](const pj::AuditEntry& e) {
-      return (user && e.acting_user_id == *user) || e.provider_user_id == puid;
-    });
+    return events(
+        req, pj::AuditBy::kProvider, *id,
+        [user, puid](const pj::AuditEntry& e) {
+          return (user && e.acting_user_id == *user) || e.provider_user_id == puid;
+        },
+        "by " + puid.to_string());
   }
 
   Response organization_events(const Request& req) {
@@ -1668,7 +1726,7 @@ class Routes {
     if (!allowed.ok()) return error(allowed.error());
     std::vector<pj::AccessInterval> intervals;
     if (auto it = req.query.find("at"); it != req.query.end()) {
-      auto at = parse_time(it->second);
+      auto at = text::parse_instant(it->second);
       if (!at)
         return http::error_response(400, "The model state is invalid.",
                                     {{"at", {"at is not an ISO 8601 date."}}});
@@ -1708,8 +1766,28 @@ class Routes {
     return json_response(list(std::move(data)));
   }
 
+  // A view's 200 answer from the cache, or built now (and kept when it is a 200).
+  // Authorization is the caller's, before this: the cache only saves the reads.
+  Response cached(const std::string& key, ResponseCache::Clock::duration max_age,
+                  const std::function<Response()>& build) {
+    const projections::Runner* runner = engine_.runner();
+    if (runner == nullptr) return build();
+    const std::uint64_t changes = runner->changes();
+    const auto now = ResponseCache::Clock::now();
+    if (auto body = responses_.get(key, changes, now, max_age)) {
+      Response r;
+      r.status = 200;
+      r.body = *std::move(body);
+      return r;
+    }
+    Response r = build();
+    if (r.status == 200) responses_.put(key, changes, now, r.body);
+    return r;
+  }
+
   Engine& engine_;
   RoutesOptions options_;
+  ResponseCache responses_;
   std::mutex mu_;
   std::set<d::UserId> known_users_;
   std::map<std::pair<d::UserId, d::OrganizationId>, std::chrono::steady_clock::time_point> opened_;

@@ -316,6 +316,7 @@ es::Result<std::size_t> Runner::apply_batch(std::vector<Target*>& targets, std::
       targets[i]->checkpoint = lanes[i].reached;
       if (lanes[i].failure) targets[i]->failure = lanes[i].failure;
     }
+    changes_.fetch_add(1, std::memory_order_release);
   }
   advanced_.notify_all();
   if (error) return *error;
@@ -510,6 +511,7 @@ es::Status Runner::rebuild(const std::vector<std::string>& names, const Progress
       old.emplace_back(std::string(slot->projection->name()), slot->generation.number);
       slot = std::move(building[k]);
     }
+    changes_.fetch_add(1, std::memory_order_release);
   }
   advanced_.notify_all();
   // Queries re-read when the generation they read was switched meanwhile

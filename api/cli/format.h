@@ -1,6 +1,6 @@
-// portalctl's text formats: ISO 8601 UTC instants, grouped numbers, a small JSON
-// writer, CSV fields and the rows every listing command prints as a table, CSV or
-// JSON lines.
+// portalctl's text formats: grouped numbers, CSV fields and the rows every listing
+// command prints as a table, CSV or JSON lines; ISO 8601 instants and the JSON
+// writer are the ones portald uses (text/text.h).
 #pragma once
 
 #include <cstdint>
@@ -11,58 +11,22 @@
 #include <variant>
 #include <vector>
 
+#include "text/text.h"
+
 namespace portal::cli {
 
-// "2026-11-22T10:00:00Z", "2026-11-22T10:00:00.250Z", "2026-11-22T10:00Z" (also with
-// "+00:00" instead of "Z"), or a date alone, "2026-11-22" (its midnight), in UTC
-// microseconds. nullopt: not such an instant.
-std::optional<std::int64_t> parse_instant(std::string_view text);
-// Whether text is a date alone (no time of day).
-bool is_date_only(std::string_view text);
-inline constexpr std::int64_t kMicrosPerDay = 86'400'000'000LL;
+using text::is_date_only;
+using text::parse_instant;
 
 // "2026-11-22T10:00:00.000Z": milliseconds, always with Z.
-std::string format_instant(std::int64_t micros);
+using text::format_instant;
+using text::kMicrosPerDay;
 
 // 1234567 -> "1,234,567".
 std::string group_digits(std::uint64_t n);
 
-// A JSON string literal, quotes included.
-std::string json_quote(std::string_view s);
-
-// A JSON document built in order, compact (one line) or indented by two spaces.
-class JsonWriter {
- public:
-  explicit JsonWriter(bool pretty = false) : pretty_(pretty) {}
-
-  JsonWriter& begin_object();
-  JsonWriter& end_object();
-  JsonWriter& begin_array();
-  JsonWriter& end_array();
-  JsonWriter& key(std::string_view k);
-  JsonWriter& string(std::string_view s);
-  JsonWriter& number(std::int64_t n);
-  JsonWriter& boolean(bool b);
-  JsonWriter& null();
-  // Shorthands for a key and its value.
-  JsonWriter& field(std::string_view k, std::string_view s) { return key(k).string(s); }
-  JsonWriter& field(std::string_view k, const char* s) { return key(k).string(s); }
-  JsonWriter& field(std::string_view k, std::int64_t n) { return key(k).number(n); }
-  JsonWriter& field(std::string_view k, bool b) { return key(k).boolean(b); }
-
-  const std::string& str() const { return out_; }
-
- private:
-  void before_value();
-  void newline();
-  JsonWriter& close(char bracket);
-
-  bool pretty_;
-  std::string out_;
-  // Per open container: whether it has a member yet.
-  std::vector<bool> has_member_;
-  bool after_key_ = false;
-};
+using text::json_quote;
+using text::JsonWriter;
 
 // A CSV field (RFC 4180): quoted when it holds a comma, a quote or a line break.
 std::string csv_field(std::string_view s);

@@ -29,7 +29,4 @@ void log_info(std::string_view message);
 void log_warn(std::string_view message);
 void log_error(std::string_view message);
 
-// A JSON string literal (with quotes) for text.
-std::string json_quote(std::string_view text);
-
 }  // namespace portal::http

@@ -71,6 +71,11 @@ class Runner {
 
   std::vector<ProjectionStatus> status() const;
   std::optional<ProjectionStatus> status(std::string_view name) const;
+  // Counts the batches and generation switches made visible so far, each counted
+  // once its rows and checkpoint are readable. An answer built from the rows after
+  // reading count C reflects at least every change counted in C, so it may be
+  // served again for as long as the count is still C (a response cache's key).
+  std::uint64_t changes() const { return changes_.load(std::memory_order_acquire); }
   // Events the slowest running projection is behind the log.
   std::uint64_t lag() const;
   // Waits until `name` has folded min_position in. kNotFound: no such projection;
@@ -103,6 +108,7 @@ class Runner {
   mutable std::mutex state_mu_;  // checkpoints and failures, for readers
   mutable std::condition_variable advanced_;
   std::atomic<bool> stopping_{false};
+  std::atomic<std::uint64_t> changes_{0};
   std::thread follower_;
   std::optional<eventstore::Status> follow_error_;
 };
