@@ -85,6 +85,56 @@ struct PendingAppend : GroupCommitQueue::Writer {
 
 }  // namespace
 
+// The visible head of recently read or written streams, with the position of that
+// head's event, so that stream_head() is a lookup instead of an iterator seek. The
+// leader records every head it writes before the write can become visible, so an
+// entry whose position is visible is the head; a reader fills in a stream it read
+// from the index only if no write recorded it meanwhile (and the map was not
+// cleared meanwhile: the epoch).
+class VisibleHeads {
+ public:
+  static constexpr std::size_t kLimit = 1u << 18;
+
+  // The head if known and visible at `visible`; else nullopt and the epoch to
+  // pass to fill().
+  std::optional<std::uint64_t> find(std::string_view stream, std::uint64_t visible, std::uint64_t* epoch) {
+    std::lock_guard lock(mu_);
+    *epoch = epoch_;
+    auto it = heads_.find(stream);
+    if (it == heads_.end() || it->second.position > visible) return std::nullopt;
+    return it->second.version;
+  }
+
+  void fill(std::string_view stream, std::uint64_t version, std::uint64_t position, std::uint64_t epoch) {
+    std::lock_guard lock(mu_);
+    if (epoch != epoch_ || heads_.size() >= kLimit) return;
+    heads_.emplace(std::string(stream), Head{version, position});
+  }
+
+  // Leader only, after its WriteBatch is written and before it is published.
+  void record(const std::string& stream, std::uint64_t version, std::uint64_t position) {
+    std::lock_guard lock(mu_);
+    if (heads_.size() >= kLimit && !heads_.count(stream)) {
+      heads_.clear();
+      ++epoch_;
+    }
+    heads_.insert_or_assign(stream, Head{version, position});
+  }
+
+ private:
+  struct Head {
+    std::uint64_t version;
+    std::uint64_t position;
+  };
+  struct Hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  std::mutex mu_;
+  std::unordered_map<std::string, Head, Hash, std::equal_to<>> heads_;
+  std::uint64_t epoch_ = 0;
+};
+
 struct RocksDbEventStore::Impl {
   RocksDbOptions options;
   std::string dir;
@@ -121,6 +171,7 @@ struct RocksDbEventStore::Impl {
   std::uint64_t next_position = 1;
   std::int64_t last_recorded_at = 0;
   std::unordered_map<std::string, std::uint64_t> head_cache;
+  VisibleHeads visible_heads;
 
   explicit Impl(const RocksDbOptions& o) : options(o), queue(o.max_group_bytes) {}
 
@@ -131,7 +182,9 @@ struct RocksDbEventStore::Impl {
   Status recover_tail();
   // visible_only: the head as readers may see it (events up to committed_position);
   // otherwise as written, which is what the leader decides on.
-  Result<std::optional<std::uint64_t>> read_head(std::string_view stream, bool visible_only);
+  // *position (when given): the log position of the head's event.
+  Result<std::optional<std::uint64_t>> read_head(std::string_view stream, bool visible_only,
+                                                 std::uint64_t* position = nullptr);
   // The committed command's original result (deduplicated set) and its request
   // digest, or nullopt.
   // as_leader: sees what the group-commit leader sees (written, maybe not yet
@@ -184,7 +237,8 @@ Status RocksDbEventStore::Impl::recover_tail() {
 
 // A stream's head is its last index entry: no separate key is written for it.
 Result<std::optional<std::uint64_t>> RocksDbEventStore::Impl::read_head(std::string_view stream,
-                                                                        bool visible_only) {
+                                                                        bool visible_only,
+                                                                        std::uint64_t* position) {
   const std::uint64_t visible = committed_position.load(std::memory_order_acquire);
   std::string prefix = layout::stream_prefix(stream);
   std::string upper = prefix;
@@ -198,7 +252,9 @@ Result<std::optional<std::uint64_t>> RocksDbEventStore::Impl::read_head(std::str
     if (it->key().size() != prefix.size() + 8 || it->value().size() != 8) {
       return Status::corruption("index entry of stream '" + std::string(stream) + "' is malformed");
     }
-    if (visible_only && layout::get_u64_be(it->value().ToStringView()) > visible) continue;
+    const std::uint64_t at = layout::get_u64_be(it->value().ToStringView());
+    if (visible_only && at > visible) continue;
+    if (position != nullptr) *position = at;
     return std::optional<std::uint64_t>(layout::get_u64_be(it->key().ToStringView().substr(prefix.size())));
   }
   if (!it->status().ok()) {
@@ -362,6 +418,12 @@ std::uint64_t RocksDbEventStore::Impl::write_group(const std::vector<GroupCommit
   for (auto& [stream, head] : pending_heads) {
     if (head_cache.size() >= kHeadCacheLimit) head_cache.clear();
     head_cache[stream] = head;
+  }
+  // In queue order, so a stream written twice in the group ends at its last head.
+  for (const PendingAppend* a : accepted) {
+    for (const StreamAppendResult& sr : a->result->value().streams) {
+      visible_heads.record(sr.stream, sr.last_version, sr.first_position + (sr.last_version - sr.first_version));
+    }
   }
   {
     std::lock_guard lock(sync_mu);
@@ -746,7 +808,13 @@ Result<std::optional<std::uint64_t>> RocksDbEventStore::stream_head(std::string_
   std::shared_lock alive(impl_->lifetime);
   if (auto s = impl_->check_open(); !s.ok()) return s;
   if (auto s = validate_stream_name(stream); !s.ok()) return s;
-  return impl_->read_head(stream, /*visible_only=*/true);
+  const std::uint64_t visible = impl_->committed_position.load(std::memory_order_acquire);
+  std::uint64_t epoch = 0;
+  if (auto known = impl_->visible_heads.find(stream, visible, &epoch)) return std::optional<std::uint64_t>(*known);
+  std::uint64_t position = 0;
+  auto head = impl_->read_head(stream, /*visible_only=*/true, &position);
+  if (head.ok() && head->has_value()) impl_->visible_heads.fill(stream, **head, position, epoch);
+  return head;
 }
 
 std::uint64_t RocksDbEventStore::last_position() const {

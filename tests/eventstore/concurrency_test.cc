@@ -496,4 +496,83 @@ TEST_F(ConcurrencyTest, MultiStreamTransfersAreWholeAndGapFree) {
       2ull * kThreads * kTransfers, 2);
 }
 
+
+// stream_head() while appends land: a head a reader sees never goes back, is always
+// readable (visible: never an event still being synced), and a writer sees at least
+// its own acknowledged append. Reopened, the store reports the same heads.
+class StreamHeadTest : public ConcurrencyTest, public ::testing::WithParamInterface<es::Durability> {};
+
+TEST_P(StreamHeadTest, HeadsSeenWhileAppendingAreVisibleMonotonicAndCoverOwnWrites) {
+  ASSERT_NO_FATAL_FAILURE(open(GetParam()));
+  constexpr int kWriters = 4, kReaders = 2, kAppends = 300;
+  const std::vector<std::string> streams = {"provider-hot", "org-warm"};
+  std::atomic<int> writers_left{kWriters};
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (int w = 0; w < kWriters; ++w) {
+    threads.emplace_back([&, w] {
+      for (int i = 0; i < kAppends; ++i) {
+        const std::string& stream = streams[static_cast<std::size_t>(i + w) % streams.size()];
+        es::AppendRequest request;
+        request.command_id = es::Id16::random();
+        request.writes.push_back({stream, es::ExpectedVersion::any(), {make_event("E", "x")}});
+        auto r = store_->append(request);
+        if (!r.ok()) {
+          ++failures;
+          continue;
+        }
+        auto head = store_->stream_head(stream);
+        if (!head.ok() || !head->has_value() || **head < r->streams[0].last_version) ++failures;
+      }
+      --writers_left;
+    });
+  }
+  for (int r = 0; r < kReaders; ++r) {
+    threads.emplace_back([&] {
+      std::map<std::string, std::uint64_t> seen;
+      while (writers_left.load() > 0) {
+        for (const std::string& stream : streams) {
+          auto head = store_->stream_head(stream);
+          if (!head.ok()) {
+            ++failures;
+            continue;
+          }
+          if (!head->has_value()) continue;
+          if (seen.count(stream) && **head < seen[stream]) ++failures;  // went back
+          seen[stream] = **head;
+          auto at = store_->read_stream(stream, es::Direction::kForward, **head, 1);
+          if (!at.ok() || at->size() != 1 || at->front().version != **head) ++failures;  // not readable
+        }
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(failures.load(), 0);
+
+  std::map<std::string, std::optional<std::uint64_t>> before;
+  for (const std::string& stream : streams) {
+    auto head = store_->stream_head(stream);
+    ASSERT_TRUE(head.ok());
+    before[stream] = *head;
+  }
+  std::uint64_t total = 0;
+  for (const auto& [stream, head] : before) total += head ? *head + 1 : 0;
+  EXPECT_EQ(total, static_cast<std::uint64_t>(kWriters) * kAppends);
+  ASSERT_TRUE(store_->close().ok());
+  store_.reset();
+  ASSERT_NO_FATAL_FAILURE(open(GetParam()));
+  for (const std::string& stream : streams) {
+    auto head = store_->stream_head(stream);
+    ASSERT_TRUE(head.ok());
+    EXPECT_EQ(*head, before[stream]) << stream;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Durability, StreamHeadTest,
+                         ::testing::Values(es::Durability::kBuffered, es::Durability::kSync),
+                         [](const auto& info) {
+                           return info.param == es::Durability::kSync ? std::string("Sync")
+                                                                      : std::string("Buffered");
+                         });
+
 }  // namespace
