@@ -11,6 +11,7 @@
 #include <array>
 #include <cerrno>
 #include <chrono>
+#include <condition_variable>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -381,6 +382,14 @@ class AggregateLoader {
 
   void invalidate(const std::string& stream) { cache_.erase(stream); }
 
+  // Whether the cache still holds each stream at the version `served` saw.
+  bool unchanged(const std::vector<std::pair<std::string, Loaded>>& served) {
+    return std::all_of(served.begin(), served.end(), [&](const auto& entry) {
+      auto hit = cache_.get(entry.first);
+      return hit && hit->version == entry.second.version;
+    });
+  }
+
  private:
   Expected<Loaded> load_from_store(const std::string& stream) {
     std::optional<Aggregate> state = empty_aggregate(stream);
@@ -510,6 +519,79 @@ class Reader final : public domain::StateReader {
   std::optional<Error> error_;
 };
 
+// Commands that write the same stream are decided one at a time in this process:
+// each stream maps to a lane, held from the decision until its append is written
+// (not until it is synced; AppendRequest::on_written). The next command on that
+// stream then decides on the state the previous one wrote, and its append joins the
+// next group commit instead of failing its version check and retrying: 64 callers
+// on one provider queue briefly instead of colliding. Lanes are striped (two
+// streams may share one); a lane is released by whichever thread wrote the append.
+class Lanes {
+ public:
+  class Held {
+   public:
+    Held() = default;
+    Held(Lanes* lanes, std::vector<std::size_t> stripes) : lanes_(lanes), stripes_(std::move(stripes)) {}
+    Held(Held&& o) noexcept : lanes_(std::exchange(o.lanes_, nullptr)), stripes_(std::move(o.stripes_)) {}
+    Held& operator=(Held&& o) noexcept {
+      release();
+      lanes_ = std::exchange(o.lanes_, nullptr);
+      stripes_ = std::move(o.stripes_);
+      return *this;
+    }
+    ~Held() { release(); }
+    void release() {
+      if (lanes_ == nullptr) return;
+      for (std::size_t i : stripes_) lanes_->unlock(i);
+      lanes_ = nullptr;
+    }
+    bool holds(const Lanes& lanes, const std::string& stream) const {
+      return lanes_ != nullptr &&
+             std::binary_search(stripes_.begin(), stripes_.end(), lanes.stripe(stream));
+    }
+
+   private:
+    Lanes* lanes_ = nullptr;
+    std::vector<std::size_t> stripes_;
+  };
+
+  // Waits for the lanes of `streams`, taken in one global order (no deadlock).
+  Held acquire(const std::vector<std::string>& streams) {
+    std::vector<std::size_t> stripes;
+    for (const auto& s : streams) stripes.push_back(stripe(s));
+    std::sort(stripes.begin(), stripes.end());
+    stripes.erase(std::unique(stripes.begin(), stripes.end()), stripes.end());
+    for (std::size_t i : stripes) lock(i);
+    return Held(this, std::move(stripes));
+  }
+
+  std::size_t stripe(const std::string& stream) const { return std::hash<std::string>{}(stream) % kStripes; }
+
+ private:
+  static constexpr std::size_t kStripes = 256;
+  // Not a std::mutex: the thread that releases it may not be the one that took it.
+  struct Stripe {
+    std::mutex mu;
+    std::condition_variable cv;
+    bool busy = false;
+  };
+  void lock(std::size_t i) {
+    Stripe& s = stripes_[i];
+    std::unique_lock lock(s.mu);
+    s.cv.wait(lock, [&] { return !s.busy; });
+    s.busy = true;
+  }
+  void unlock(std::size_t i) {
+    Stripe& s = stripes_[i];
+    {
+      std::lock_guard lock(s.mu);
+      s.busy = false;
+    }
+    s.cv.notify_one();
+  }
+  std::array<Stripe, kStripes> stripes_;
+};
+
 // ---------------------------------------------------------------------------
 // The append a decision makes.
 
@@ -630,6 +712,7 @@ struct Engine::Impl {
   std::unique_ptr<es::RocksDbEventStore> store;
   std::unique_ptr<KeyedMac> mac;
   AggregateLoader loader;
+  Lanes lanes;
   std::unique_ptr<projections::ProjectionDb> projection_db;
   std::unique_ptr<projections::Runner> runner;
 };
@@ -684,36 +767,71 @@ Expected<CommandResult> Engine::Impl::execute(const domain::Command& command, co
       if (prior->has_value()) return std::move(*prior.value());
     }
 
-    Reader reader(loader);
-    Derivation derive(*mac, command_id);
-    const domain::Environment env{now(), [&] { return derive.new_id(); }, [&] { return derive.new_token(); }};
-    Expected<domain::Decision> decision = domain::decide(command, actor, reader, env);
-    if (reader.error()) return *reader.error();
-    if (!decision.ok() || decision->events.empty()) {
-      // A twin may have committed between the check above and decide's reads; its
-      // outcome is the answer, not a refusal of what it did.
-      if (given) {
-        auto prior = committed_outcome(command_id);
-        if (!prior.ok()) return prior.error();
-        if (prior->has_value()) return std::move(*prior.value());
+    // Decided once without lanes, to learn which streams the command writes; then
+    // under their lanes, again only if something it read has changed meanwhile.
+    Lanes::Held held;
+    std::optional<Reader> reader;
+    std::optional<Expected<domain::Decision>> decision;
+    std::optional<Expected<PreparedAppend>> prepared;
+    bool retry = false;
+    for (int pass = 0; pass < 2; ++pass) {
+      if (pass == 1 && loader.unchanged(reader->served())) break;
+      reader.emplace(loader);
+      Derivation derive(*mac, command_id);
+      const domain::Environment env{now(), [&] { return derive.new_id(); }, [&] { return derive.new_token(); }};
+      decision.emplace(domain::decide(command, actor, *reader, env));
+      if (reader->error()) return *reader->error();
+      if (!decision->ok() || (*decision)->events.empty()) {
+        // A twin may have committed between the check above and decide's reads; its
+        // outcome is the answer, not a refusal of what it did.
+        if (given) {
+          auto prior = committed_outcome(command_id);
+          if (!prior.ok()) return prior.error();
+          if (prior->has_value()) return std::move(*prior.value());
+        }
+        if (!decision->ok()) return decision->error();
+        return outcome_of(command_id, decision->value());
       }
-      if (!decision.ok()) return decision.error();
-      return outcome_of(command_id, decision.value());
+      prepared.emplace(prepare_append(command_id, actor, decision->value(), *reader));
+      if (!prepared->ok()) return prepared->error();
+      std::vector<std::string> written;
+      for (const auto& w : (*prepared)->request.writes) written.push_back(w.stream);
+      if (pass == 0) {
+        held = lanes.acquire(written);
+      } else if (!std::all_of(written.begin(), written.end(),
+                              [&](const std::string& w) { return held.holds(lanes, w); })) {
+        retry = true;  // decided to write a stream whose lane it does not hold
+      }
+    }
+    if (retry) {
+      held.release();
+      continue;
     }
 
-    auto prepared = prepare_append(command_id, actor, decision.value(), reader);
-    if (!prepared.ok()) return prepared.error();
-    auto appended = store->append(prepared->request);
+    // The cache learns the new state as soon as the append is written, and the
+    // lanes go: the next command on these streams decides on it meanwhile.
+    PreparedAppend& p = prepared->value();
+    bool recorded = false;
+    p.request.on_written = [&](const es::AppendResult& r) {
+      for (std::size_t i = 0; i < p.request.writes.size(); ++i) {
+        loader.record_append(p.request.writes[i].stream, p.bases[i], p.events[i], r.recorded_at_us,
+                             r.streams[i].last_version);
+      }
+      recorded = true;
+      held.release();
+    };
+    auto appended = store->append(p.request);
+    held.release();
     if (appended.ok()) {
       // A deduplicated append wrote nothing: its twin recorded these very events and
       // updates the cache itself.
-      if (!appended->deduplicated) {
-        for (std::size_t i = 0; i < prepared->request.writes.size(); ++i) {
-          loader.record_append(prepared->request.writes[i].stream, prepared->bases[i], prepared->events[i],
-                               appended->recorded_at_us, appended->streams[i].last_version);
+      if (!appended->deduplicated && !recorded) {
+        for (std::size_t i = 0; i < p.request.writes.size(); ++i) {
+          loader.record_append(p.request.writes[i].stream, p.bases[i], p.events[i], appended->recorded_at_us,
+                               appended->streams[i].last_version);
         }
       }
-      CommandResult out = outcome_of(command_id, decision.value());
+      CommandResult out = outcome_of(command_id, decision->value());
       out.first_position = appended->first_position;
       out.last_position = appended->last_position;
       out.deduplicated = appended->deduplicated;
@@ -722,8 +840,8 @@ Expected<CommandResult> Engine::Impl::execute(const domain::Command& command, co
 
     const es::Status& status = appended.status();
     if (status.code() == es::StatusCode::kWrongExpectedVersion) {
-      for (const auto& w : prepared->request.writes) loader.invalidate(w.stream);
-      for (const auto& c : prepared->request.checks) loader.invalidate(c.stream);
+      for (const auto& w : p.request.writes) loader.invalidate(w.stream);
+      for (const auto& c : p.request.checks) loader.invalidate(c.stream);
       continue;
     }
     // The same id committed with other content: a twin decided on other state (or at

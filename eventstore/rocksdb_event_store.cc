@@ -692,6 +692,16 @@ Result<AppendResult> RocksDbEventStore::append(const AppendRequest& request) {
     const auto started = std::chrono::steady_clock::now();
     std::uint64_t last_written = impl_->write_group(group);
     impl_->queue.hand_off(std::chrono::steady_clock::now() - started);
+    // After the hand-off: the next group is being written meanwhile.
+    if (last_written > 0) {
+      for (auto* writer : group) {
+        auto* a = static_cast<PendingAppend*>(writer);
+        if (a->same_command_as == nullptr && a->request->on_written && a->result->ok() &&
+            !a->result->value().deduplicated) {
+          a->request->on_written(a->result->value());
+        }
+      }
+    }
     impl_->settle_group(group, last_written);
   }
   return std::move(*w.result);

@@ -77,7 +77,8 @@ class EngineTest : public ::testing::Test {
 
   EngineOptions options() {
     EngineOptions o;
-    o.durability = es::Durability::kBuffered;
+    o.durability = durability_;
+    o.max_attempts = max_attempts_;
     // Ticks on every reading, so that no two decisions share an instant: racing
     // twins of one command id then differ in content (token expiry times), which
     // takes the store's "committed with different content" path.
@@ -247,6 +248,8 @@ class EngineTest : public ::testing::Test {
 
   std::string dir_;
   std::uint64_t snapshot_every_ = EngineOptions{}.snapshot_every;
+  int max_attempts_ = EngineOptions{}.max_attempts;
+  es::Durability durability_ = es::Durability::kBuffered;
   std::atomic<d::Timestamp> now_{kStart};
   d::UserId staff_id_ = random_uuid();
   std::unique_ptr<Engine> engine_;
@@ -566,6 +569,47 @@ TEST_F(EngineTest, AdminsRemovingEachOtherNeverLeaveTheProviderWithoutAConfirmed
         << "round " << round << ": " << describe(loser);
     ASSERT_EQ(provider(p.id).confirmed_admins(), 1) << "round " << round;
   }
+}
+
+// Commands on one stream queue in its lane instead of colliding: 64 callers inviting
+// into one provider at once, each allowed a single attempt (no retry after a
+// version conflict), all succeed, with sync durability (the next invitation is
+// decided while the previous one is being synced).
+TEST_F(EngineTest, SixtyFourCallersInvitingIntoOneProviderNeverConflict) {
+  max_attempts_ = 1;
+  durability_ = es::Durability::kSync;
+  reopen();
+  const d::UserId owner = register_user("owner@lanes.example");
+  const Provider p = set_up_provider(owner, "owner@lanes.example");
+  constexpr int kCallers = 64, kInvites = 8;
+  std::atomic<int> refused{0};
+  std::string first_refusal;
+  std::mutex mu;
+  std::vector<std::thread> callers;
+  for (int c = 0; c < kCallers; ++c) {
+    callers.emplace_back([&, c] {
+      for (int i = 0; i < kInvites; ++i) {
+        const std::string address = "u" + std::to_string(c) + "-" + std::to_string(i) + "@lanes.example";
+        auto r = engine_->execute(d::InviteProviderUsers{p.id, {address}, d::ProviderUserType::kServiceUser},
+                                  as(owner));
+        if (!r.ok() || r->items.size() != 1 || !r->items[0].error.empty()) {
+          ++refused;
+          std::lock_guard lock(mu);
+          if (first_refusal.empty()) first_refusal = r.ok() ? r->items.at(0).error : describe(r.error());
+        }
+      }
+    });
+  }
+  for (auto& t : callers) t.join();
+  EXPECT_EQ(refused.load(), 0) << first_refusal;
+  const d::ProviderState state = provider(p.id);
+  EXPECT_EQ(state.users.size(), 1u + kCallers * kInvites);
+  for (int c = 0; c < kCallers; ++c)
+    for (int i = 0; i < kInvites; ++i)
+      EXPECT_NE(state.user_by_email("u" + std::to_string(c) + "-" + std::to_string(i) + "@lanes.example"), nullptr);
+  // The same after a restart: every acknowledged invitation was recorded.
+  reopen();
+  EXPECT_EQ(provider(p.id).users.size(), 1u + kCallers * kInvites);
 }
 
 TEST_F(EngineTest, OneOrganizationAddedToTwoProvidersAtOnceJoinsExactlyOne) {

@@ -49,7 +49,7 @@ StreamWrite make_write(std::string stream, ExpectedVersion expected, std::size_t
 }
 
 AppendRequest make_request(std::vector<StreamWrite> writes, std::vector<StreamCheck> checks) {
-  return AppendRequest{Id16::random(), std::move(writes), std::move(checks)};
+  return AppendRequest{Id16::random(), std::move(writes), std::move(checks), {}};
 }
 
 SubscriptionHandler SubscriptionRecorder::handler() {
@@ -637,6 +637,45 @@ TEST_P(EventStoreConformance, StreamHeadAndLastPosition) {
   EXPECT_EQ(head("provider-aa"), 2u);
   EXPECT_EQ(head("org-bb"), 1u);
   EXPECT_EQ(store().last_position(), 5u);
+}
+
+// on_written: once per written append, before append() returns, with its result;
+// never for a refused or a deduplicated one. After it, the next append to the
+// stream may expect the new version even if the first is still being synced.
+TEST_P(EventStoreConformance, OnWrittenIsCalledOnceForWrittenAppendsOnly) {
+  int calls = 0;
+  AppendResult seen;
+  AppendRequest request = make_request({make_write("provider-aa", ExpectedVersion::no_stream(), 2)});
+  request.on_written = [&](const AppendResult& r) {
+    ++calls;
+    seen = r;
+  };
+  const AppendResult result = append_ok(request);
+  EXPECT_EQ(calls, 1);
+  EXPECT_EQ(seen, result);
+
+  append_ok(request);  // the same command id again: deduplicated
+  EXPECT_EQ(calls, 1);
+
+  AppendRequest stale = make_request({make_write("provider-aa", ExpectedVersion::no_stream(), 1)});
+  stale.on_written = [&](const AppendResult&) { ++calls; };
+  EXPECT_EQ(store().append(stale).status().code(), StatusCode::kWrongExpectedVersion);
+  EXPECT_EQ(calls, 1);
+
+  // Chained from the callback: the second append expects what the first wrote.
+  std::optional<Result<AppendResult>> chained;
+  std::thread second;
+  AppendRequest first = make_request({make_write("org-bb", ExpectedVersion::no_stream(), 1)});
+  first.on_written = [&](const AppendResult& r) {
+    second = std::thread([&, version = r.streams[0].last_version] {
+      chained = store().append(make_request({make_write("org-bb", ExpectedVersion::at(version), 1)}));
+    });
+  };
+  append_ok(first);
+  second.join();
+  ASSERT_TRUE(chained.has_value());
+  ASSERT_TRUE(chained->ok()) << chained->status().to_string();
+  EXPECT_EQ(head("org-bb"), 1u);
 }
 
 TEST_P(EventStoreConformance, RecordedAtNeverDecreasesAlongTheLog) {

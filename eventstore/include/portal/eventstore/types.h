@@ -8,6 +8,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <limits>
 #include <optional>
 #include <string>
@@ -85,10 +86,21 @@ struct StreamCheck {
   ExpectedVersion expected;
 };
 
+struct AppendResult;
+
 struct AppendRequest {
   CommandId command_id;  // required, not nil: the exactly-once key
   std::vector<StreamWrite> writes;
   std::vector<StreamCheck> checks;
+  // Optional. Called once the append is written: its versions are taken, so the
+  // version checks of later appends see them, but it is not yet durable nor (in
+  // sync mode) visible to readers. A caller that serializes its own writers of a
+  // stream can let the next one go from here instead of after the sync, so that
+  // consecutive appends to one stream share group commits. Called from the thread
+  // that wrote the group (not necessarily the caller's), before append() returns;
+  // never for an append that is refused, fails to write or is deduplicated. It must
+  // be short and must not call the store.
+  std::function<void(const AppendResult&)> on_written;
 };
 
 struct StreamAppendResult {
