@@ -14,6 +14,14 @@ auto find_in(Vec& v, Pred pred) -> decltype(&v.front()) {
   return it == v.end() ? nullptr : &*it;
 }
 
+// In a SharedChunks being changed: the element, in a chunk of its own.
+template <class T, class Pred>
+T* find_in(SharedChunks<T>& v, Pred pred) {
+  for (std::size_t i = 0; i < v.size(); ++i)
+    if (pred(v[i])) return &v.mutable_at(i);
+  return nullptr;
+}
+
 std::map<PlanType, int> seat_map(const std::vector<fb::PlanSeatMinimum>& minimums) {
   std::map<PlanType, int> out;
   for (const auto& m : minimums) out[static_cast<PlanType>(m.plan())] = m.seat_minimum();
@@ -198,7 +206,7 @@ void evolve(ProviderState& s, const EventPayload& e, Timestamp at) {
       s.billing_email = p.billing_email;
       s.status = static_cast<ProviderStatus>(p.status);
       s.setup_token_sha256.clear();  // single use
-      if (!s.users.empty()) s.users.front().key = p.key;
+      if (!s.users.empty()) s.users.mutable_at(0).key = p.key;
       break;
     }
     case T::ProviderUpdated: {
@@ -256,7 +264,7 @@ void evolve(ProviderState& s, const EventPayload& e, Timestamp at) {
     }
     case T::ProviderUserRemoved: {
       const auto id = e.AsProviderUserRemoved()->provider_user_id;
-      std::erase_if(s.users, [&](const ProviderUser& u) { return u.id == id; });
+      s.users.erase_if([&](const ProviderUser& u) { return u.id == id; });
       break;
     }
     case T::ProviderOrganizationCreated: {

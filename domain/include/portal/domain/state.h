@@ -10,6 +10,7 @@
 #include "portal/domain/enums.h"
 #include "portal/domain/events.h"
 #include "portal/domain/ids.h"
+#include "portal/domain/shared_chunks.h"
 
 namespace portal::domain {
 
@@ -60,7 +61,7 @@ struct ProviderState {
   std::vector<std::uint8_t> setup_token_sha256;  // cleared once used
   Timestamp setup_token_expires_at = 0;
   std::map<PlanType, int> seat_minimums;
-  std::vector<ProviderUser> users;
+  SharedChunks<ProviderUser> users;  // grows with the provider: copies share it
   std::vector<ClientLink> clients;
   Timestamp creation_date = 0;
 
