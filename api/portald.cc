@@ -42,7 +42,9 @@ flags override it):
   --jwt-public-key FILE     PEM public key: RSA for RS256, P-256 for ES256
   --jwt-issuer ISS          required "iss" claim (default portal-dev)
   --jwt-audience AUD        required "aud" claim (default portal)
-  --threads N               I/O threads that also run the handlers (default 2)
+  --threads N               I/O threads; they also run the handlers of reads (default 2)
+  --workers N               threads for the handlers of commands (POST, PUT, DELETE), which
+                            wait for their append to be durable (default 64; 0: the I/O threads)
   --max-connections N       open connections before new ones get 503 (default 1024)
   --body-limit BYTES        largest request body; more is 413 (default 1048576)
   --idle-timeout-s S        close a keep-alive connection idle this long (default 60)
@@ -59,8 +61,9 @@ struct Settings {
       {"address", "127.0.0.1"},     {"port", "8080"},           {"data-dir", "./data"},
       {"durability", "sync"},       {"jwt-secret-file", ""},    {"jwt-public-key", ""},
       {"jwt-issuer", "portal-dev"}, {"jwt-audience", "portal"}, {"threads", "2"},
-      {"max-connections", "1024"},  {"body-limit", "1048576"},  {"idle-timeout-s", "60"},
-      {"request-timeout-s", "30"},  {"log-format", "json"},     {"self-registration", "false"},
+      {"workers", "64"},            {"max-connections", "1024"}, {"body-limit", "1048576"},
+      {"idle-timeout-s", "60"},     {"request-timeout-s", "30"}, {"log-format", "json"},
+      {"self-registration", "false"},
   };
 };
 
@@ -176,11 +179,12 @@ int main(int argc, char** argv) {
   http::ServerOptions server_options;
   server_options.address = v["address"];
   std::uint16_t port = 0;
-  int threads = 0;
+  int threads = 0, workers = 0;
   std::size_t max_connections = 0, body_limit = 0;
   long idle = 0, request_timeout = 0;
   if (!parse_number<std::uint16_t>(settings, "port", 0, 65535, &port, &error) ||
       !parse_number<int>(settings, "threads", 1, 256, &threads, &error) ||
+      !parse_number<int>(settings, "workers", 0, 1024, &workers, &error) ||
       !parse_number<std::size_t>(settings, "max-connections", 1, 1'000'000, &max_connections, &error) ||
       !parse_number<std::size_t>(settings, "body-limit", 1, std::size_t{1} << 30, &body_limit, &error) ||
       !parse_number<long>(settings, "idle-timeout-s", 1, 86'400, &idle, &error) ||
@@ -189,6 +193,7 @@ int main(int argc, char** argv) {
   }
   server_options.port = port;
   server_options.threads = threads;
+  server_options.workers = workers;
   server_options.max_connections = max_connections;
   server_options.body_limit = body_limit;
   server_options.idle_timeout = std::chrono::seconds(idle);
@@ -319,7 +324,7 @@ int main(int argc, char** argv) {
   std::fflush(stdout);
   http::log_info("listening on " + where + " (data " + v["data-dir"] + ", " + v["durability"] +
                  " durability, " + verifier->algorithm() + " tokens, " + std::to_string(threads) +
-                 " threads)");
+                 " threads, " + std::to_string(workers) + " command workers)");
 
   server->wait_for_signal();
   http::log_info("shutting down: finishing in-flight requests (at most 10 s)");

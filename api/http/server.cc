@@ -49,6 +49,8 @@ struct Server::Impl {
   std::optional<tcp::acceptor> acceptor;
   std::optional<asio::signal_set> signals;
   std::vector<std::thread> threads;
+  // After ioc: destroyed before it, with any handler it still holds.
+  std::optional<asio::thread_pool> workers;
 
   void do_accept();
   void refuse(tcp::socket socket);
@@ -216,8 +218,26 @@ class Session : public std::enable_shared_from_this<Session> {
       request.headers.emplace_back(std::move(name), std::string(field.value()));
     }
     request.body = std::move(req.body());
+    const bool command = request.method != "GET" && request.method != "HEAD";
+    if (command && server_.workers) {
+      // The session does nothing else until the handler answers: route_ and error_
+      // are the worker's until it posts the response back to the session's strand.
+      asio::post(*server_.workers, [self = shared_from_this(), request = std::move(request)]() mutable {
+        Response r = self->server_.router.dispatch(request, self->server_.authenticate, &self->route_,
+                                                   &self->error_);
+        std::string user = request.auth ? request.auth->user.to_string() : std::string();
+        asio::post(self->stream_.get_executor(), [self, r = std::move(r), user = std::move(user)]() mutable {
+          self->respond(std::move(r), std::move(user));
+        });
+      });
+      return;
+    }
     Response r = server_.router.dispatch(request, server_.authenticate, &route_, &error_);
-    if (request.auth) user_ = request.auth->user.to_string();
+    respond(std::move(r), request.auth ? request.auth->user.to_string() : std::string());
+  }
+
+  void respond(Response r, std::string user) {
+    user_ = std::move(user);
     if (r.status >= 500 && !error_.empty()) log_error(route_ + ": " + error_);
     write(std::move(r));
   }
@@ -376,6 +396,7 @@ std::uint16_t Server::port() const {
 void Server::start() {
   impl_->work.emplace(impl_->ioc.get_executor());
   impl_->do_accept();
+  if (impl_->options.workers > 0) impl_->workers.emplace(static_cast<std::size_t>(impl_->options.workers));
   int n = std::max(1, impl_->options.threads);
   for (int i = 0; i < n; ++i) impl_->threads.emplace_back([this] { impl_->ioc.run(); });
 }
@@ -415,6 +436,11 @@ std::size_t Server::shutdown(std::chrono::milliseconds grace) {
   impl.ioc.stop();
   for (auto& t : impl.threads) t.join();
   impl.threads.clear();
+  // Handlers still running past the grace finish here; their answers are not sent.
+  if (impl.workers) {
+    impl.workers->join();
+    impl.workers.reset();
+  }
   return cut;
 }
 

@@ -1,9 +1,11 @@
 // portald's HTTP/1.1 server on Boost.Beast and Asio. All of Beast and Asio stays in
 // server.cc behind this header, so that nothing else pays for compiling them.
 //
-// Each connection reads a request, runs its handler on the I/O thread that read it
-// (handlers block on the Engine, which is thread-safe; --threads bounds how many run
-// at once), writes the response, and waits for the next one (keep-alive).
+// Each connection reads a request, runs its handler, writes the response, and waits
+// for the next one (keep-alive). Reads (GET, HEAD) run on the I/O thread that read
+// them. Commands (POST, PUT, PATCH, DELETE) run on a pool of worker threads: a
+// handler blocks on the Engine until its append is durable, and while it waits the
+// I/O threads keep serving, so concurrent commands share group commits.
 #pragma once
 
 #include <chrono>
@@ -21,6 +23,7 @@ struct ServerOptions {
   std::string address = "127.0.0.1";
   std::uint16_t port = 8080;  // 0: any free port (see Server::port())
   int threads = 2;
+  int workers = 64;  // threads for command handlers; 0: the I/O threads run them too
   std::size_t max_connections = 1024;        // beyond: a 503 and the connection is closed
   std::size_t body_limit = 1 << 20;          // bytes; beyond: 413
   std::size_t header_limit = 8 * 1024;       // bytes of request line and fields; beyond: 431
