@@ -21,6 +21,7 @@
 #include <random>
 #include <thread>
 #include <unordered_map>
+#include <unordered_set>
 #include <utility>
 #include <variant>
 
@@ -370,14 +371,30 @@ class AggregateLoader {
   }
 
   // After an append: the state the command decided on, evolved with what it wrote.
+  // snapshot=false: the caller takes it later (snapshot_if_due), off a lane.
   void record_append(const std::string& stream, const Loaded& base,
                      const std::vector<const domain::EventPayload*>& events, domain::Timestamp at,
-                     std::uint64_t last_version) {
+                     std::uint64_t last_version, bool snapshot = true) {
     auto next = std::make_shared<Aggregate>(*base.state);
     for (const domain::EventPayload* e : events) evolve(*next, *e, at);
     Loaded loaded{std::move(next), last_version, base.snapshot_version};
-    maybe_snapshot(stream, loaded);
+    if (snapshot) maybe_snapshot(stream, loaded);
     cache_.put(stream, std::move(loaded));
+  }
+
+  // A snapshot of the cached state of `stream`, if one is due and no other caller
+  // is taking one of it already.
+  void snapshot_if_due(const std::string& stream) {
+    auto hit = cache_.get(stream);
+    if (!hit || !hit->version || !snapshot_due(*hit->version, hit->snapshot_version)) return;
+    {
+      std::lock_guard lock(snapshotting_mu_);
+      if (!snapshotting_.insert(stream).second) return;
+    }
+    maybe_snapshot(stream, *hit);
+    cache_.put(stream, *std::move(hit));
+    std::lock_guard lock(snapshotting_mu_);
+    snapshotting_.erase(stream);
   }
 
   void invalidate(const std::string& stream) { cache_.erase(stream); }
@@ -460,6 +477,8 @@ class AggregateLoader {
   es::EventStore& store_;
   AggregateCache cache_;
   const std::uint64_t snapshot_every_;
+  std::mutex snapshotting_mu_;
+  std::unordered_set<std::string> snapshotting_;
 };
 
 // What decide reads, for one attempt of one command. Each stream is loaded once and
@@ -815,7 +834,7 @@ Expected<CommandResult> Engine::Impl::execute(const domain::Command& command, co
     p.request.on_written = [&](const es::AppendResult& r) {
       for (std::size_t i = 0; i < p.request.writes.size(); ++i) {
         loader.record_append(p.request.writes[i].stream, p.bases[i], p.events[i], r.recorded_at_us,
-                             r.streams[i].last_version);
+                             r.streams[i].last_version, /*snapshot=*/false);
       }
       recorded = true;
       held.release();
@@ -830,6 +849,11 @@ Expected<CommandResult> Engine::Impl::execute(const domain::Command& command, co
           loader.record_append(p.request.writes[i].stream, p.bases[i], p.events[i], appended->recorded_at_us,
                                appended->streams[i].last_version);
         }
+      }
+      // Snapshots are written here, outside the lanes: a big state's snapshot
+      // never holds up the next command on its stream.
+      if (recorded) {
+        for (const auto& w : p.request.writes) loader.snapshot_if_due(w.stream);
       }
       CommandResult out = outcome_of(command_id, decision->value());
       out.first_position = appended->first_position;
