@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <condition_variable>
@@ -538,13 +539,14 @@ class Reader final : public domain::StateReader {
   std::optional<Error> error_;
 };
 
-// Commands that write the same stream are decided one at a time in this process:
-// each stream maps to a lane, held from the decision until its append is written
-// (not until it is synced; AppendRequest::on_written). The next command on that
-// stream then decides on the state the previous one wrote, and its append joins the
-// next group commit instead of failing its version check and retrying: 64 callers
-// on one provider queue briefly instead of colliding. Lanes are striped (two
-// streams may share one); a lane is released by whichever thread wrote the append.
+// Commands that write a contended ("hot") stream are decided one at a time in this
+// process: each stream maps to a lane, held from the decision until its append is
+// written (not until it is synced; AppendRequest::on_written). The next command on
+// that stream then decides on the state the previous one wrote, and its append
+// joins the next group commit instead of failing its version check and retrying:
+// 64 callers on one provider queue briefly instead of colliding. Uncontended
+// commands take no lane. Lanes are striped (two streams may share one); a lane is
+// released by whichever thread wrote the append.
 class Lanes {
  public:
   class Held {
@@ -586,8 +588,17 @@ class Lanes {
 
   std::size_t stripe(const std::string& stream) const { return std::hash<std::string>{}(stream) % kStripes; }
 
+  // A stream is hot for a second after an append to it failed its version check;
+  // only commands writing a hot stream take lanes, the others stay optimistic.
+  void mark_hot(const std::string& stream) {
+    hot_until_[stripe(stream)].store(now_ns() + kHotFor, std::memory_order_relaxed);
+  }
+  bool hot(const std::string& stream) const {
+    return now_ns() < hot_until_[stripe(stream)].load(std::memory_order_relaxed);
+  }
+
  private:
-  static constexpr std::size_t kStripes = 256;
+  static constexpr std::size_t kStripes = 4096;
   // Not a std::mutex: the thread that releases it may not be the one that took it.
   struct Stripe {
     std::mutex mu;
@@ -608,7 +619,14 @@ class Lanes {
     }
     s.cv.notify_one();
   }
+  static std::int64_t now_ns() {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(
+               std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+  }
+  static constexpr std::int64_t kHotFor = 1'000'000'000;
   std::array<Stripe, kStripes> stripes_;
+  std::array<std::atomic<std::int64_t>, kStripes> hot_until_{};
 };
 
 // ---------------------------------------------------------------------------
@@ -786,8 +804,9 @@ Expected<CommandResult> Engine::Impl::execute(const domain::Command& command, co
       if (prior->has_value()) return std::move(*prior.value());
     }
 
-    // Decided once without lanes, to learn which streams the command writes; then
-    // under their lanes, again only if something it read has changed meanwhile.
+    // Decided once without lanes, to learn which streams the command writes; if one
+    // of them is hot (or on a retry), then under their lanes, again only if
+    // something it read has changed meanwhile.
     Lanes::Held held;
     std::optional<Reader> reader;
     std::optional<Expected<domain::Decision>> decision;
@@ -816,6 +835,11 @@ Expected<CommandResult> Engine::Impl::execute(const domain::Command& command, co
       std::vector<std::string> written;
       for (const auto& w : (*prepared)->request.writes) written.push_back(w.stream);
       if (pass == 0) {
+        // Optimistic, unless a stream is hot or this is a retry: the append's
+        // version checks settle any race.
+        if (attempt == 0 &&
+            std::none_of(written.begin(), written.end(), [&](const std::string& w) { return lanes.hot(w); }))
+          break;
         held = lanes.acquire(written);
       } else if (!std::all_of(written.begin(), written.end(),
                               [&](const std::string& w) { return held.holds(lanes, w); })) {
@@ -864,8 +888,18 @@ Expected<CommandResult> Engine::Impl::execute(const domain::Command& command, co
 
     const es::Status& status = appended.status();
     if (status.code() == es::StatusCode::kWrongExpectedVersion) {
-      for (const auto& w : p.request.writes) loader.invalidate(w.stream);
-      for (const auto& c : p.request.checks) loader.invalidate(c.stream);
+      // The winner's append brings the cache up to date as soon as it is written
+      // (on_written), while a reload would read only what is already synced. So the
+      // first retries keep the cache; later ones reload it from the store, in case
+      // it has gone wrong some other way.
+      const bool reload = attempt >= 2;
+      for (const auto& w : p.request.writes) {
+        if (reload) loader.invalidate(w.stream);
+        lanes.mark_hot(w.stream);
+      }
+      if (reload) {
+        for (const auto& c : p.request.checks) loader.invalidate(c.stream);
+      }
       continue;
     }
     // The same id committed with other content: a twin decided on other state (or at

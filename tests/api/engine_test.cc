@@ -571,12 +571,12 @@ TEST_F(EngineTest, AdminsRemovingEachOtherNeverLeaveTheProviderWithoutAConfirmed
   }
 }
 
-// Commands on one stream queue in its lane instead of colliding: 64 callers inviting
-// into one provider at once, each allowed a single attempt (no retry after a
-// version conflict), all succeed, with sync durability (the next invitation is
-// decided while the previous one is being synced).
-TEST_F(EngineTest, SixtyFourCallersInvitingIntoOneProviderNeverConflict) {
-  max_attempts_ = 1;
+// Commands on a contended stream queue in its lane instead of colliding: 64 callers
+// inviting into one provider at once (a conflict makes the stream hot; retries and
+// later commands queue in its lane) all succeed, none answered with a conflict,
+// with sync durability (the next invitation is decided while the previous one is
+// synced).
+TEST_F(EngineTest, SixtyFourCallersInvitingIntoOneProviderAllSucceed) {
   durability_ = es::Durability::kSync;
   reopen();
   const d::UserId owner = register_user("owner@lanes.example");
