@@ -16,6 +16,7 @@
 
 #include "portal/domain/commands.h"
 #include "portal/domain/decide.h"
+#include "text/text.h"
 
 namespace portal::api {
 namespace {
@@ -134,28 +135,6 @@ std::string base64(const std::vector<std::uint8_t>& bytes) {
   const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), bytes.data(),
                                 static_cast<int>(bytes.size()));
   out.resize(static_cast<std::size_t>(std::max(n, 0)));
-  return out;
-}
-
-std::string json_escape(std::string_view s) {
-  std::string out;
-  for (const char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(c));
-          out += buf;
-        } else {
-          out += c;
-        }
-    }
-  }
   return out;
 }
 
@@ -582,8 +561,8 @@ class Loader {
 };
 
 void user_json(std::string& out, const DemoUser& u, const char* membership_key) {
-  out += "{\"id\":\"" + u.id.to_string() + "\",\"email\":\"" + json_escape(u.email) + "\",\"name\":\"" +
-         json_escape(u.name) + "\"";
+  out += "{\"id\":\"" + u.id.to_string() + "\",\"email\":" + text::json_quote(u.email) +
+         ",\"name\":" + text::json_quote(u.name);
   if (membership_key != nullptr)
     out += ",\"" + std::string(membership_key) + "\":\"" + u.membership_id.to_string() + "\"";
   out += "}";
@@ -605,8 +584,8 @@ d::Expected<DemoSummary> load_demo(Engine& engine, const DemoOptions& options) {
 }
 
 std::string demo_summary_json(const DemoSummary& s) {
-  std::string out = "{\n  \"providerId\": \"" + s.provider_id.to_string() + "\",\n  \"providerName\": \"" +
-                    json_escape(s.provider_name) + "\",\n  \"staff\": ";
+  std::string out = "{\n  \"providerId\": \"" + s.provider_id.to_string() + "\",\n  \"providerName\": " +
+                    text::json_quote(s.provider_name) + ",\n  \"staff\": ";
   user_json(out, s.staff, nullptr);
   out += ",\n  \"admins\": ";
   users_json(out, s.admins, "providerUserId");
@@ -617,7 +596,7 @@ std::string demo_summary_json(const DemoSummary& s) {
     const DemoClient& c = s.clients[i];
     out += i > 0 ? ",\n    " : "\n    ";
     out += "{\"organizationId\":\"" + c.organization_id.to_string() + "\",\"providerOrganizationId\":\"" +
-           c.provider_organization_id.to_string() + "\",\"name\":\"" + json_escape(c.name) + "\",\"owner\":";
+           c.provider_organization_id.to_string() + "\",\"name\":" + text::json_quote(c.name) + ",\"owner\":";
     user_json(out, c.owner, "organizationUserId");
     out += ",\"members\":";
     users_json(out, c.members, "organizationUserId");
