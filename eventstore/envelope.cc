@@ -2,6 +2,7 @@
 
 #include <openssl/evp.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <memory>
@@ -129,21 +130,65 @@ Status view(std::uint64_t position, std::string_view stored, RocksDbEventStore::
   return Status::ok_status();
 }
 
-Status decode(std::uint64_t position, std::string_view stored, RecordedEvent& out) {
+void EventBlocks::keep(std::string_view stream, std::string_view type, std::string_view metadata,
+                       std::string_view payload, RecordedEvent& out) {
+  const bool same_stream = !last_stream_.empty() && last_stream_ == stream;
+  const bool same_type = !last_type_.empty() && last_type_ == type;
+  const std::size_t fresh = (same_stream ? 0 : stream.size()) + (same_type ? 0 : type.size()) +
+                            metadata.size() + payload.size();
+  if (block_ == nullptr || size_ - used_ < fresh) {
+    const std::size_t all = stream.size() + type.size() + metadata.size() + payload.size();
+    if (all > kLargestBlock / 4) {
+      // A large event gets a block of its own; the current block stays current.
+      auto own = std::make_shared_for_overwrite<char[]>(all);
+      char* p = own.get();
+      auto put = [&p](std::string_view bytes) {
+        std::memcpy(p, bytes.data(), bytes.size());
+        std::string_view copy(p, bytes.size());
+        p += bytes.size();
+        return copy;
+      };
+      out.stream = put(stream);
+      out.type = put(type);
+      out.metadata = put(metadata);
+      out.payload = put(payload);
+      out.storage = std::move(own);
+      return;
+    }
+    size_ = std::max(next_size_, all);
+    next_size_ = std::min(next_size_ * 2, kLargestBlock);
+    block_ = std::make_shared_for_overwrite<char[]>(size_);
+    used_ = 0;
+    last_stream_ = last_type_ = {};
+    return keep(stream, type, metadata, payload, out);
+  }
+  auto put = [this](std::string_view bytes) {
+    if (bytes.empty()) return std::string_view();
+    char* p = block_.get() + used_;
+    std::memcpy(p, bytes.data(), bytes.size());
+    used_ += bytes.size();
+    return std::string_view(p, bytes.size());
+  };
+  out.stream = same_stream ? last_stream_ : (last_stream_ = put(stream));
+  out.type = same_type ? last_type_ : (last_type_ = put(type));
+  out.metadata = put(metadata);
+  out.payload = put(payload);
+  out.storage = block_;
+}
+
+Status decode(std::uint64_t position, std::string_view stored, RecordedEvent& out, EventBlocks& blocks) {
   const fb::Envelope* env = nullptr;
   if (auto s = verified_envelope(position, stored, env); !s.ok()) return s;
+  blocks.keep(as_view(env->stream()), as_view(env->type()), as_view(env->metadata()),
+              as_view(env->payload()), out);
   out.position = position;
-  out.stream.assign(as_view(env->stream()));
   out.version = env->version();
-  out.type.assign(as_view(env->type()));
   out.type_code = env->type_code();
   out.recorded_at_us = env->recorded_at_us();
   out.event_id = from_fb(env->event_id());
   out.command_id = from_fb(env->command_id());
   out.correlation_id = from_fb(env->correlation_id());
   out.causation_id = from_fb(env->causation_id());
-  out.metadata.assign(as_view(env->metadata()));
-  out.payload.assign(as_view(env->payload()));
   return Status::ok_status();
 }
 

@@ -3,7 +3,9 @@
 #pragma once
 
 #include <array>
+#include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -30,8 +32,33 @@ void stamp(std::string& prepared, std::uint64_t position, std::uint64_t version,
 // Returns Corruption naming the position on any mismatch.
 Status view(std::uint64_t position, std::string_view stored, RocksDbEventStore::RecordView& out);
 
-// view() and a copy into an owning RecordedEvent.
-Status decode(std::uint64_t position, std::string_view stored, RecordedEvent& out);
+// The blocks that own the bytes of the events one read decodes (see
+// RecordedEvent). Blocks start at 4 KiB and double up to 64 KiB, so a read of one
+// event allocates little and a page of thousands allocates a few blocks; an
+// event larger than a quarter of the largest block gets a block of its own. A
+// stream or type equal to the previous event's in the same block is shared, not
+// copied again (a stream read repeats its name a thousand times).
+class EventBlocks {
+ public:
+  // Copies the four fields into the current block (a new one when they do not
+  // fit), points `out`'s views at the copies and makes `out` share the block.
+  void keep(std::string_view stream, std::string_view type, std::string_view metadata,
+            std::string_view payload, RecordedEvent& out);
+
+ private:
+  static constexpr std::size_t kFirstBlock = 4u << 10;
+  static constexpr std::size_t kLargestBlock = 64u << 10;
+
+  std::shared_ptr<char[]> block_;
+  std::size_t size_ = 0;
+  std::size_t used_ = 0;
+  std::size_t next_size_ = kFirstBlock;
+  std::string_view last_stream_;  // in block_, or empty
+  std::string_view last_type_;    // in block_, or empty
+};
+
+// view() and a copy of the fields into `blocks`, owned by `out`.
+Status decode(std::uint64_t position, std::string_view stored, RecordedEvent& out, EventBlocks& blocks);
 
 // SHA-256 over a canonical encoding of everything a request says (streams,
 // expected versions, events with their ids as given, checks): two requests with

@@ -531,18 +531,22 @@ Status RocksDbEventStore::Impl::read_log_range(
   const std::uint64_t last = through != 0 ? through : committed_position.load(std::memory_order_acquire);
   if (from > last || max == 0) return Status::ok_status();
   const std::uint64_t end = from + std::min<std::uint64_t>(max, last - from + 1);  // exclusive
-  std::string lower = layout::log_key(from), upper = layout::log_key(end);
-  rocksdb::Slice upper_slice(upper);
-  rocksdb::ReadOptions ro;
-  ro.iterate_upper_bound = &upper_slice;
-  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(ro, family(Family::kLog)));
+  // No iterate_upper_bound: the loop counts positions and stops at `end` itself,
+  // which spares RocksDB a key comparison against the bound on every step.
+  std::string lower = layout::log_key(from);
+  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), family(Family::kLog)));
   std::uint64_t expect = from;
-  for (it->Seek(lower); it->Valid(); it->Next(), ++expect) {
+  for (it->Seek(lower); it->Valid(); ++expect) {
     std::uint64_t position = it->key().size() == 8 ? layout::get_u64_be(it->key().ToStringView()) : 0;
     if (position != expect) {
       return Status::corruption("log record at position " + std::to_string(expect) + " is missing");
     }
     if (auto s = visit(position, it->value().ToStringView()); !s.ok()) return s;
+    if (expect + 1 == end) {
+      ++expect;
+      break;
+    }
+    it->Next();
   }
   if (!it->status().ok())
     return from_rocksdb(it->status(), "reading the log at position " + std::to_string(expect));
@@ -640,9 +644,10 @@ Result<std::unique_ptr<RocksDbEventStore>> RocksDbEventStore::open(const std::st
   impl->subscriptions = std::make_unique<SubscriptionRegistry>(
       [self](std::uint64_t from, std::size_t max) -> Result<std::vector<RecordedEvent>> {
         std::vector<RecordedEvent> out;
+        envelope::EventBlocks blocks;
         auto st = self->read_log_range(from, max, [&](std::uint64_t position, std::string_view value) {
           out.emplace_back();
-          auto decoded = envelope::decode(position, value, out.back());
+          auto decoded = envelope::decode(position, value, out.back(), blocks);
           if (!decoded.ok()) out.pop_back();
           return decoded;
         });
@@ -764,6 +769,7 @@ Result<std::vector<RecordedEvent>> RocksDbEventStore::read_stream(std::string_vi
                       key_slices.data(), values.data(), statuses.data(),
                       /*sorted_input=*/direction == Direction::kForward);
   out.resize(keys.size());
+  envelope::EventBlocks blocks;
   for (std::size_t i = 0; i < keys.size(); ++i) {
     std::uint64_t position = layout::get_u64_be(keys[i]);
     if (statuses[i].IsNotFound()) {
@@ -772,10 +778,10 @@ Result<std::vector<RecordedEvent>> RocksDbEventStore::read_stream(std::string_vi
                                 std::to_string(position) + ", which is not in the log");
     }
     if (!statuses[i].ok()) return from_rocksdb(statuses[i], "reading position " + std::to_string(position));
-    if (auto s = envelope::decode(position, values[i].ToStringView(), out[i]); !s.ok()) return s;
+    if (auto s = envelope::decode(position, values[i].ToStringView(), out[i], blocks); !s.ok()) return s;
     if (out[i].stream != stream || out[i].version != versions[i]) {
       return Status::corruption("log record at position " + std::to_string(position) + " is " +
-                                out[i].stream + "@" + std::to_string(out[i].version) +
+                                std::string(out[i].stream) + "@" + std::to_string(out[i].version) +
                                 " but the index says " + std::string(stream) + "@" +
                                 std::to_string(versions[i]));
     }
@@ -787,10 +793,11 @@ Result<std::vector<RecordedEvent>> RocksDbEventStore::read_all(std::uint64_t fro
                                                                std::size_t max_count) {
   std::vector<RecordedEvent> out;
   out.reserve(std::min<std::size_t>(max_count, 4096));
+  envelope::EventBlocks blocks;
   auto s =
       impl_->read_log_range(from_position, max_count, [&](std::uint64_t position, std::string_view value) {
         out.emplace_back();
-        return envelope::decode(position, value, out.back());
+        return envelope::decode(position, value, out.back(), blocks);
       });
   if (!s.ok()) return s;
   return out;

@@ -184,7 +184,7 @@ class EngineTest : public ::testing::Test {
     const auto events = events_of(r);
     ASSERT_EQ(events.size(), expected.size());
     for (std::size_t i = 0; i < events.size(); ++i) {
-      SCOPED_TRACE("event " + std::to_string(i) + " " + events[i].type);
+      SCOPED_TRACE("event " + std::to_string(i) + " " + std::string(events[i].type));
       EXPECT_EQ(events[i].stream, expected[i].stream);
       EXPECT_EQ(events[i].type, expected[i].type);
       EXPECT_EQ(events[i].type_code, expected[i].code);

@@ -300,7 +300,7 @@ void check_store(es::EventStore& store, const std::vector<WorkerResult>& results
   for (std::size_t i = 0; i < log.size(); ++i) {
     const es::RecordedEvent& e = log[i];
     ASSERT_EQ(e.position, i + 1) << "gap or disorder in read_all";
-    std::vector<std::uint64_t>& versions = stream_positions[e.stream];
+    std::vector<std::uint64_t>& versions = stream_positions[std::string(e.stream)];
     ASSERT_EQ(e.version, versions.size()) << "version gap in " << e.stream << " at position " << e.position;
     versions.push_back(e.position);
     command_positions[e.command_id].push_back(e.position);

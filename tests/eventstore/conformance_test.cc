@@ -771,6 +771,70 @@ TEST_P(EventStoreConformance, EventOfExactlyOneMebibyteIsAcceptedAndOneByteMoreI
   EXPECT_EQ(store().last_position(), 1u);
 }
 
+// Events own their bytes together with the other events of their read (see
+// RecordedEvent). Copies kept after the read's vector is gone, across the blocks a
+// read allocates (small events filling several, events large enough to get one
+// of their own), must still hold exactly what was appended, whichever way they
+// were read.
+TEST_P(EventStoreConformance, EventsKeptAfterTheirReadIsGoneStillHoldTheirBytes) {
+  struct Appended {
+    std::string stream, type, payload, metadata;
+  };
+  std::vector<Appended> appended;  // appended[i] is at position i + 1
+  const std::vector<std::size_t> sizes = {10, 1000, 3000, 20000, 0, 700, 300000, 5};
+  for (std::size_t i = 0; i < 400; ++i) {
+    Appended a;
+    a.stream = i % 3 == 0 ? "provider-aa" : (i % 3 == 1 ? "org-bb" : "item-cc");
+    a.type = i % 5 == 0 ? "Renamed" : "ThingHappened";
+    a.payload = std::string(sizes[i % sizes.size()], static_cast<char>('a' + i % 26));
+    a.payload.insert(0, std::to_string(i) + ":");
+    a.metadata = "meta-" + std::to_string(i);
+    append_ok(make_request({StreamWrite{a.stream, ExpectedVersion::any(), {make_event(a.type, a.payload, a.metadata)}}}));
+    appended.push_back(std::move(a));
+  }
+
+  auto keep_some = [](std::vector<RecordedEvent> events) {
+    std::vector<RecordedEvent> kept;
+    for (std::size_t i = 0; i < events.size(); i += 7) kept.push_back(events[i]);
+    return kept;  // `events` and its other copies go away here
+  };
+  // Overwrites freed memory, so that bytes no event owns any more read as garbage.
+  auto churn = [] {
+    std::vector<std::string> junk;
+    for (std::size_t i = 0; i < 4000; ++i) junk.emplace_back(64 + (i * 97) % 70000, '#');
+  };
+  auto check = [&](const std::vector<RecordedEvent>& kept, const char* how) {
+    SCOPED_TRACE(how);
+    ASSERT_FALSE(kept.empty());
+    for (const RecordedEvent& e : kept) {
+      ASSERT_GE(e.position, 1u);
+      ASSERT_LE(e.position, appended.size());
+      const Appended& a = appended[e.position - 1];
+      EXPECT_EQ(e.stream, a.stream) << "position " << e.position;
+      EXPECT_EQ(e.type, a.type) << "position " << e.position;
+      EXPECT_TRUE(e.payload == a.payload) << "payload of position " << e.position << " changed";
+      EXPECT_EQ(e.metadata, a.metadata) << "position " << e.position;
+    }
+  };
+
+  auto from_all = keep_some(read_all_ok(1, 1000));
+  auto forward = keep_some(read_stream_ok("org-bb", Direction::kForward, 0, 1000));
+  auto backward = keep_some(read_stream_ok("provider-aa", Direction::kBackward, kStreamEnd, 1000));
+  std::vector<RecordedEvent> subscribed;
+  {
+    SubscriptionRecorder recorder;
+    auto subscription = store().subscribe(1, recorder.handler());
+    ASSERT_TRUE(subscription.ok()) << subscription.status().to_string();
+    ASSERT_TRUE(recorder.wait_for_events(appended.size()));
+    subscribed = keep_some(recorder.events());
+  }  // the subscription stops, then the recorder and its events go
+  churn();
+  check(from_all, "read_all");
+  check(forward, "read_stream forward");
+  check(backward, "read_stream backward");
+  check(subscribed, "subscription");
+}
+
 // ----------------------------------------------------------------------------------
 // Subscriptions
 

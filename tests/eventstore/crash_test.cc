@@ -347,7 +347,7 @@ class CrashTest : public ::testing::Test {
         EXPECT_GE(e.recorded_at_us, last_recorded_at)
             << "cycle " << cycle << ": recorded_at decreases at position " << e.position;
         last_recorded_at = e.recorded_at_us;
-        std::vector<std::uint64_t>& versions = log.by_stream[e.stream];
+        std::vector<std::uint64_t>& versions = log.by_stream[std::string(e.stream)];
         ASSERT_EQ(e.version, versions.size()) << "cycle " << cycle << ": stream " << e.stream
                                               << " has a version gap at position " << e.position;
         versions.push_back(e.position);

@@ -146,7 +146,7 @@ class ProjectionsCrashTest : public ::testing::Test {
       ASSERT_EQ(last_, kEvents);
       auto events = store->read_all(1, kEvents);
       ASSERT_TRUE(events.ok());
-      for (const auto& e : *events) stream_at_.push_back(e.stream);
+      for (const auto& e : *events) stream_at_.emplace_back(e.stream);
       ASSERT_TRUE(store->close().ok());
     }
     // An uninterrupted run: the reference digest and how long a run takes.

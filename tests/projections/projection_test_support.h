@@ -123,7 +123,7 @@ inline std::map<std::string, std::uint64_t> stream_counts(es::EventStore& store,
     if (events->empty()) break;
     for (const auto& e : *events) {
       if (e.position > up_to) break;
-      ++counts[e.stream];
+      ++counts[std::string(e.stream)];
     }
     from = events->back().position + 1;
   }

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <functional>
 #include <limits>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -126,19 +127,29 @@ struct AppendResult {
   }
 };
 
+// An event as a read hands it back.
+//
+// The four variable-length fields are views into bytes the event owns together
+// with the other events of the same read: `storage` shares a block of at most
+// 64 KiB (or one event's size, when larger) that holds their copies, so a page of
+// a thousand events costs a handful of allocations instead of thousands. Copying
+// the event shares the block; the views stay valid as long as some event that
+// shares it lives. An event kept for long keeps its whole block: copy the fields
+// out (std::string(e.payload)) to keep one event from a large read.
 struct RecordedEvent {
   std::uint64_t position = 0;
-  std::string stream;
+  std::string_view stream;
   std::uint64_t version = 0;
-  std::string type;
+  std::string_view type;
   std::uint32_t type_code = 0;
   std::int64_t recorded_at_us = 0;  // UTC microseconds, never decreasing along the log
   EventId event_id;
   CommandId command_id;
   Id16 correlation_id;
   Id16 causation_id;
-  std::string metadata;
-  std::string payload;
+  std::string_view metadata;
+  std::string_view payload;
+  std::shared_ptr<const void> storage;  // owns the bytes the views above point into
 };
 
 // A stream's state as the layer above folded it up to `version`, in that layer's
