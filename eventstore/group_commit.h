@@ -5,15 +5,23 @@
 // one WriteBatch. Threads arriving meanwhile queue up. As soon as the group is
 // written the leader hands leadership to the first waiting writer, so the next
 // group is decided and written while this one is being synced; once durable, the
-// leader releases its followers. An uncontended append runs on its own thread
-// with no hand-off; under contention one sync covers everyone who arrived during
-// the previous one.
+// group is released (by its leader, or by the thread that synced it: see
+// RocksDbEventStore's make_durable). An uncontended append runs on its own thread
+// with no hand-off; under contention one sync covers every group written during
+// the previous one. A leader does not wait for its batch to grow: a group written
+// early is synced early.
+//
+// Writers queue in batches: a batch is the group the next leader will commit, so a
+// writer knows its group as soon as it joins. Its first writer waits to lead it;
+// the others sleep on one word the batch shares, and the leader wakes them all
+// with a single notify (one futex wake for the group instead of one per writer).
 #pragma once
 
-#include <chrono>
-#include <condition_variable>
+#include <atomic>
 #include <cstddef>
+#include <cstdint>
 #include <deque>
+#include <memory>
 #include <mutex>
 #include <vector>
 
@@ -21,13 +29,11 @@ namespace portal::eventstore {
 
 class GroupCommitQueue {
  public:
+  struct Batch;
   struct Writer {
     std::size_t bytes = 0;  // what this writer adds to a group's WriteBatch
-    // Each writer sleeps on its own mutex so that waking a group never convoys
-    // on the queue's mutex.
-    std::mutex mu;
-    std::condition_variable cv;
-    enum class State { kWaiting, kLead, kDone } state = State::kWaiting;
+    std::atomic<std::uint32_t> lead{0};  // set to 1 when this writer must lead its batch
+    std::shared_ptr<Batch> batch;        // the batch it joined (kept alive by its writers)
   };
 
   explicit GroupCommitQueue(std::size_t max_group_bytes) : max_group_bytes_(max_group_bytes) {}
@@ -37,28 +43,35 @@ class GroupCommitQueue {
   // least one writer, at most max_group_bytes unless one writer alone is larger).
   std::vector<Writer*> join(Writer& writer);
 
-  // Called by the leader once its group is written: the first waiting writer
-  // (if any) leads the next group. write_time: how long the group's write took.
-  void hand_off(std::chrono::nanoseconds write_time);
+  // Called by the leader once its group is written: the first writer of the next
+  // batch (if any) leads it.
+  void hand_off();
 
-  // Called by the former leader once its group is final (durable, or failed):
-  // wakes the followers, whose results are set.
+  // Called once a group is final (durable, or failed): wakes the followers, whose
+  // results are set. By the leader, or by the thread that synced for it.
   static void release(const std::vector<Writer*>& group);
 
+  // A leader that leaves its group's sync to another thread sleeps here until
+  // that thread calls settled() on the group's batch (after release()).
+  static void wait_until_settled(Writer& leader);
+  static void settled(Batch& batch);
+
  private:
-  // The new leader's group. Under contention a group's followers are woken while
-  // the next group forms, and come back just too late for it: groups would split
-  // into two cohorts, each paying a full sync. So a leader waits a short while
-  // (a quarter of the last write, never long next to the sync it saves) for the
-  // queue to reach the size of recent groups.
-  std::vector<Writer*> gather_group(std::unique_lock<std::mutex>& lock);
+  // The new leader takes its batch (under mu_).
+  std::vector<Writer*> take_batch();
 
   const std::size_t max_group_bytes_;
   std::mutex mu_;
-  std::deque<Writer*> queue_;
+  std::deque<std::shared_ptr<Batch>> full_;  // batches closed by max_group_bytes, oldest first
+  std::shared_ptr<Batch> open_;              // the batch new writers join
   bool leader_active_ = false;
-  std::size_t expected_group_ = 1;            // guarded by mu_
-  std::chrono::nanoseconds gather_window_{};  // guarded by mu_
+};
+
+struct GroupCommitQueue::Batch {
+  std::vector<Writer*> writers;  // writers[0] leads
+  std::size_t bytes = 0;
+  std::atomic<std::uint32_t> done{0};     // set to 1 when the followers' results are final
+  std::atomic<std::uint32_t> settled{0};  // set to 1 when the leader may return (see above)
 };
 
 }  // namespace portal::eventstore

@@ -155,14 +155,25 @@ struct RocksDbEventStore::Impl {
   std::atomic<std::uint64_t> committed_position{0};
 
   // Sync coordination: one fsync at a time covers every write made before it.
+  // A leader whose group needs a sync while none runs syncs on its own thread (an
+  // uncontended append has no hand-off). If one is running, it queues its group
+  // and sleeps; whoever finishes a sync settles every queued group it covered (the
+  // leader and all followers woken at once), and the sync thread takes over while
+  // groups keep queuing. That thread sleeps between bursts, so the scheduler lets
+  // it run as soon as a sync is due, ahead of the many writers.
   std::mutex sync_mu;
-  std::condition_variable sync_cv;
-  std::uint64_t written_position = 0;             // guarded by sync_mu
-  std::uint64_t synced_position = 0;              // guarded by sync_mu
-  bool sync_running = false;                      // guarded by sync_mu
-  std::chrono::nanoseconds last_sync_time{};      // guarded by sync_mu
-  std::size_t unsynced_appends = 0;               // written since the last sync began; guarded by sync_mu
-  std::atomic<std::size_t> appends_in_flight{0};  // callers inside append()
+  std::uint64_t written_position = 0;  // guarded by sync_mu
+  std::uint64_t synced_position = 0;   // guarded by sync_mu
+  bool sync_running = false;           // guarded by sync_mu
+  struct AwaitingSync {
+    std::shared_ptr<GroupCommitQueue::Batch> batch;  // the group: batch->writers
+    std::uint64_t needed = 0;                        // its last position
+  };
+  std::vector<AwaitingSync> awaiting_sync;  // guarded by sync_mu
+  std::thread sync_thread;                  // started on first need; guarded by sync_mu
+  std::condition_variable sync_thread_cv;
+  bool sync_thread_wanted = false;  // guarded by sync_mu
+  bool sync_thread_stop = false;    // guarded by sync_mu
   Status sync_failure;                            // sticky: once a sync failed the store refuses appends
   std::atomic<std::uint64_t> group_commits{0};
 
@@ -200,7 +211,13 @@ struct RocksDbEventStore::Impl {
   // After hand-off: waits until the group is durable (sync mode), publishes it,
   // and settles every writer's result.
   void settle_group(const std::vector<GroupCommitQueue::Writer*>& group, std::uint64_t last_written);
-  Status make_durable(std::uint64_t position);
+  // Returns once the group's appends are durable or their sync failed. True when
+  // another thread synced and settled the group (results set, followers released).
+  bool make_durable(const std::vector<GroupCommitQueue::Writer*>& group, std::uint64_t needed);
+  // One sync of everything written so far, then the queued groups it covers are
+  // settled. Called and returns with `lock` (sync_mu) held; sync_running is set.
+  void sync_once(std::unique_lock<std::mutex>& lock);
+  void sync_thread_main();
   void publish(std::uint64_t position);
   Status check_open() const {
     if (closed.load()) return Status::unavailable("event store is closed");
@@ -428,7 +445,6 @@ std::uint64_t RocksDbEventStore::Impl::write_group(const std::vector<GroupCommit
   {
     std::lock_guard lock(sync_mu);
     written_position = position - 1;
-    unsynced_appends += accepted.size();
   }
   if (options.durability == Durability::kBuffered) publish(position - 1);
   return position - 1;
@@ -442,47 +458,93 @@ void RocksDbEventStore::Impl::publish(std::uint64_t position) {
   notifier.publish(committed_position.load(std::memory_order_acquire));
 }
 
-Status RocksDbEventStore::Impl::make_durable(std::uint64_t position) {
+namespace {
+
+Status sync_failed(const rocksdb::Status& s) {
+  return from_rocksdb(s,
+                      "syncing the log to disk; the outcome of the appends in flight is unknown: "
+                      "reopen the store and re-submit them with the same command ids");
+}
+
+// A failed sync fails every append of the group that had succeeded so far.
+void fail_group(const std::vector<GroupCommitQueue::Writer*>& group, const Status& status) {
+  for (auto* writer : group) {
+    auto* w = static_cast<PendingAppend*>(writer);
+    if (w->result->ok()) w->result.emplace(status);
+  }
+}
+
+}  // namespace
+
+bool RocksDbEventStore::Impl::make_durable(const std::vector<GroupCommitQueue::Writer*>& group,
+                                           std::uint64_t needed) {
   std::unique_lock lock(sync_mu);
-  while (synced_position < position && sync_failure.ok()) {
+  if (synced_position < needed && sync_failure.ok()) {
     if (sync_running) {
-      sync_cv.wait(lock);
-      continue;
+      awaiting_sync.push_back({group.front()->batch, needed});
+      lock.unlock();
+      GroupCommitQueue::wait_until_settled(*group.front());
+      return true;
     }
     sync_running = true;
-    // Writers woken by the previous sync are still coming back; a sync started
-    // at once would cover only part of them and leave the rest a whole sync
-    // behind. Wait a little (at most half the last sync) until nearly every
-    // append in flight has been written.
-    const auto deadline = std::chrono::steady_clock::now() + last_sync_time / 2;
-    while (unsynced_appends < appends_in_flight.load(std::memory_order_relaxed) * 7 / 8 &&
-           std::chrono::steady_clock::now() < deadline) {
-      lock.unlock();
-      std::this_thread::yield();
-      lock.lock();
-    }
-    const std::uint64_t target = written_position;
-    unsynced_appends = 0;
-    lock.unlock();
-    const auto started = std::chrono::steady_clock::now();
-    auto s = db->SyncWAL();
-    const auto took = std::chrono::steady_clock::now() - started;
-    lock.lock();
-    sync_running = false;
-    last_sync_time = took;
-    if (s.ok()) {
-      synced_position = std::max(synced_position, target);
+    sync_once(lock);
+    if (!awaiting_sync.empty()) {
+      // Groups queued during this sync: the sync thread syncs for them.
+      if (!sync_thread.joinable()) sync_thread = std::thread([this] { sync_thread_main(); });
+      sync_thread_wanted = true;
+      sync_thread_cv.notify_one();
     } else {
-      sync_failure = from_rocksdb(s,
-                                  "syncing the log to disk; the outcome of the appends in flight is unknown: "
-                                  "reopen the store and re-submit them with the same command ids");
+      sync_running = false;
     }
-    sync_cv.notify_all();
   }
-  if (!sync_failure.ok()) return sync_failure;
+  if (!sync_failure.ok()) {
+    fail_group(group, sync_failure);
+  } else {
+    const std::uint64_t visible = synced_position;
+    lock.unlock();
+    publish(visible);
+  }
+  return false;
+}
+
+void RocksDbEventStore::Impl::sync_once(std::unique_lock<std::mutex>& lock) {
+  const std::uint64_t target = written_position;
   lock.unlock();
-  publish(position);
-  return Status::ok_status();
+  auto s = db->SyncWAL();
+  lock.lock();
+  if (s.ok()) {
+    synced_position = std::max(synced_position, target);
+  } else if (sync_failure.ok()) {
+    sync_failure = sync_failed(s);
+  }
+  std::vector<AwaitingSync> covered;
+  std::erase_if(awaiting_sync, [&](AwaitingSync& a) {
+    if (sync_failure.ok() && a.needed > synced_position) return false;
+    covered.push_back(std::move(a));
+    return true;
+  });
+  const Status failure = sync_failure;
+  const std::uint64_t visible = synced_position;
+  lock.unlock();
+  // Nothing is acknowledged before readers can see it.
+  if (failure.ok()) publish(visible);
+  for (AwaitingSync& a : covered) {
+    if (!failure.ok()) fail_group(a.batch->writers, failure);
+    GroupCommitQueue::release(a.batch->writers);
+    GroupCommitQueue::settled(*a.batch);  // last: the leader may return at once
+  }
+  lock.lock();
+}
+
+void RocksDbEventStore::Impl::sync_thread_main() {
+  std::unique_lock lock(sync_mu);
+  for (;;) {
+    sync_thread_cv.wait(lock, [&] { return sync_thread_wanted || sync_thread_stop; });
+    if (!sync_thread_wanted) return;
+    sync_thread_wanted = false;
+    while (!awaiting_sync.empty()) sync_once(lock);
+    sync_running = false;
+  }
 }
 
 void RocksDbEventStore::Impl::settle_group(const std::vector<GroupCommitQueue::Writer*>& group,
@@ -508,14 +570,7 @@ void RocksDbEventStore::Impl::settle_group(const std::vector<GroupCommitQueue::W
     auto* w = static_cast<PendingAppend*>(writer);
     if (w->result->ok()) needed = std::max(needed, w->result->value().last_position);
   }
-  if (needed > 0 && options.durability == Durability::kSync) {
-    if (auto s = make_durable(needed); !s.ok()) {
-      for (auto* writer : group) {
-        auto* w = static_cast<PendingAppend*>(writer);
-        if (w->result->ok()) w->result.emplace(s);
-      }
-    }
-  }
+  if (needed > 0 && options.durability == Durability::kSync && make_durable(group, needed)) return;
   GroupCommitQueue::release(group);
 }
 
@@ -662,11 +717,6 @@ Result<std::unique_ptr<RocksDbEventStore>> RocksDbEventStore::open(const std::st
 
 Result<AppendResult> RocksDbEventStore::append(const AppendRequest& request) {
   std::shared_lock alive(impl_->lifetime);
-  impl_->appends_in_flight.fetch_add(1, std::memory_order_relaxed);
-  struct Leaving {
-    std::atomic<std::size_t>& count;
-    ~Leaving() { count.fetch_sub(1, std::memory_order_relaxed); }
-  } leaving{impl_->appends_in_flight};
   if (auto s = impl_->check_open(); !s.ok()) return s;
   if (impl_->options.read_only) {
     return Status::failed_precondition("event store was opened read-only; open it writable to append");
@@ -694,9 +744,8 @@ Result<AppendResult> RocksDbEventStore::append(const AppendRequest& request) {
 
   auto group = impl_->queue.join(w);
   if (!group.empty()) {
-    const auto started = std::chrono::steady_clock::now();
     std::uint64_t last_written = impl_->write_group(group);
-    impl_->queue.hand_off(std::chrono::steady_clock::now() - started);
+    impl_->queue.hand_off();
     // After the hand-off: the next group is being written meanwhile.
     if (last_written > 0) {
       for (auto* writer : group) {
@@ -910,6 +959,15 @@ Status RocksDbEventStore::close() {
   // handlers may still call into the store), then running operations finish.
   impl_->subscriptions->stop_all();
   std::unique_lock exclusive(impl_->lifetime);
+  {
+    // No append is running now, so no group waits for the sync thread.
+    std::unique_lock sync_lock(impl_->sync_mu);
+    impl_->sync_thread_stop = true;
+    impl_->sync_thread_cv.notify_one();
+    std::thread sync_thread = std::move(impl_->sync_thread);
+    sync_lock.unlock();
+    if (sync_thread.joinable()) sync_thread.join();
+  }
   Status result;
   if (!impl_->options.read_only) {
     if (auto s = impl_->db->FlushWAL(/*sync=*/true); !s.ok())

@@ -576,3 +576,78 @@ INSTANTIATE_TEST_SUITE_P(Durability, StreamHeadTest,
                          });
 
 }  // namespace
+
+// Sync durability in bursts: 64 writers append together, pause, and go again, so
+// that syncs are run by leaders and by the sync thread, which starts and goes idle
+// many times. Every append must be readable the moment it is acknowledged (it was
+// synced and published before the caller was woken), appends must share syncs,
+// and after a reopen every acknowledged append is where it was acknowledged.
+TEST_F(ConcurrencyTest, SyncBurstsAreReadableOnReturnAndSurviveReopen) {
+  ASSERT_NO_FATAL_FAILURE(open(es::Durability::kSync));
+  constexpr int kWriters = 64;
+  constexpr int kBursts = 6;
+  constexpr int kPerBurst = 15;
+  struct Acked {
+    std::string stream;
+    std::uint64_t version = 0;
+    std::uint64_t position = 0;
+    std::string payload;
+  };
+  std::vector<std::vector<Acked>> acked(kWriters);
+  std::vector<std::string> failures(kWriters);
+  std::atomic<int> arrived{0};
+  std::atomic<bool> failed{false};  // ends the bursts for everyone
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kWriters; ++t) {
+    threads.emplace_back([&, t] {
+      for (int burst = 0; burst < kBursts; ++burst) {
+        // Everyone starts a burst together; the pause between bursts lets the
+        // sync thread run out of work and go idle.
+        arrived.fetch_add(1);
+        while (arrived.load() < kWriters * (burst + 1) && !failed.load()) std::this_thread::yield();
+        if (failed.load()) return;
+        for (int i = 0; i < kPerBurst; ++i) {
+          es::AppendRequest request;
+          request.command_id = es::Id16::random();
+          const std::string stream = "item-w" + std::to_string(t % 16);
+          const std::string payload = std::to_string(t) + "/" + std::to_string(burst) + "/" + std::to_string(i);
+          request.writes.push_back({stream, es::ExpectedVersion::any(), {make_event("ItemUpdated", payload)}});
+          auto result = store_->append(request);
+          if (!result.ok()) {
+            failures[t] = result.status().to_string();
+            failed.store(true);
+            return;
+          }
+          const auto& written = result->streams.at(0);
+          auto read = store_->read_stream(stream, es::Direction::kForward, written.first_version, 1);
+          if (!read.ok() || read->size() != 1 || (*read)[0].payload != payload) {
+            failures[t] = "append of " + payload + " at " + stream + "@" + std::to_string(written.first_version) +
+                          " was acknowledged but is not readable";
+            failed.store(true);
+            return;
+          }
+          acked[t].push_back({stream, written.first_version, result->first_position, payload});
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(3));
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  for (int t = 0; t < kWriters; ++t) ASSERT_EQ(failures[t], "") << "writer " << t;
+  const std::uint64_t total = static_cast<std::uint64_t>(kWriters) * kBursts * kPerBurst;
+  EXPECT_EQ(store_->last_position(), total);
+  EXPECT_LT(store_->group_commits(), total) << "64 concurrent writers never shared a group commit";
+
+  ASSERT_TRUE(store_->close().ok());
+  store_.reset();
+  ASSERT_NO_FATAL_FAILURE(open(es::Durability::kSync));
+  for (int t = 0; t < kWriters; ++t) {
+    for (const Acked& a : acked[t]) {
+      auto read = store_->read_stream(a.stream, es::Direction::kForward, a.version, 1);
+      ASSERT_TRUE(read.ok()) << read.status().to_string();
+      ASSERT_EQ(read->size(), 1u) << a.payload << " is gone after reopen";
+      EXPECT_EQ((*read)[0].position, a.position) << a.payload;
+      EXPECT_EQ((*read)[0].payload, a.payload) << a.payload;
+    }
+  }
+}
