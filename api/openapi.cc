@@ -422,15 +422,15 @@ std::map<std::string, RouteDoc> route_docs() {
                                              body({{"name*", kString}, {"assignedSeats*", kInteger}}), none};
   d["DELETE /providers/{id}/organizations/{poid}"] = {"Removes a client organization (RemoveClientOrg).",
                                                       none, none};
-  d["GET /providers/{id}/events"] = {"The provider's event log, 50 a page.", none, list_of("event"), true};
-  d["GET /providers/{id}/users/{puid}/events"] = {"A provider user's events, 50 a page.", none,
+  d["GET /providers/{id}/events"] = {"The provider's event log, newest first, 50 a page.", none, list_of("event"), true};
+  d["GET /providers/{id}/users/{puid}/events"] = {"A provider user's events, newest first, 50 a page.", none,
                                                   list_of("event"), true};
   d["POST /organizations"] = {
       "Creates an organization.",
       body({{"name*", kString}, {"planType", kInteger}, {"seats", kInteger}, {"billingEmail*", kString}}),
       none};
   d["GET /organizations/{id}"] = {"An organization.", none, ref("organization")};
-  d["GET /organizations/{id}/events"] = {"The organization's event log, 50 a page.", none, list_of("event"),
+  d["GET /organizations/{id}/events"] = {"The organization's event log, newest first, 50 a page.", none, list_of("event"),
                                          true};
   d["GET /organizations/{id}/users"] = {"The organization's members.", none,
                                         list_of("organizationUserUserDetails")};

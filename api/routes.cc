@@ -1096,7 +1096,7 @@ class Routes {
   // --- events -----------------------------------------------------------------------------
 
   // Bitwarden's event paging: start/end (default the last 30 days, at most 367
-  // days), 50 a page, continuationToken.
+  // days), 50 a page, newest first, continuationToken.
   // A page of events, kept in the response cache for a second at most: the default
   // window moves with the clock. `view` names the filter `keep` applies.
   Response events(const Request& req, pj::AuditBy by, const d::Uuid& id,
@@ -1137,6 +1137,7 @@ class Routes {
     if (q.to - q.from > 367 * text::kMicrosPerDay) return http::error_response(400, "Range too large.");
     if (auto it = req.query.find("continuationToken"); it != req.query.end()) q.continuation = it->second;
     q.limit = kEventsPage;
+    q.newest_first = true;  // as Bitwarden lists them
     std::vector<pj::AuditEntry> entries;
     std::string continuation;
     // A filtered view (a provider user's own events) pages over the index until a

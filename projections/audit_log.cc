@@ -169,20 +169,24 @@ es::Result<AuditPage> query_audit(const ProjectionDb& db, const AuditQuery& q) {
   AuditPage page;
   std::string prefix(1, static_cast<char>(q.by));
   keys::put_id(prefix, q.id);
+  // A newest-first token starts with 'n'; both orders' tokens are then the hex of
+  // the index key to resume at (inclusive).
+  const std::string_view marker = q.newest_first ? "n" : "";
   std::string start = prefix;
   if (!q.continuation.empty()) {
-    // The token is the hex of the index key to resume at.
-    if (q.continuation.size() != 2 * (1 + 16 + 8 + 8)) {
+    const std::string_view token = std::string_view(q.continuation).substr(
+        q.continuation.starts_with(marker) ? marker.size() : 0);
+    if (!q.continuation.starts_with(marker) || token.size() != 2 * (1 + 16 + 8 + 8)) {
       return es::Status::invalid_argument("the continuation token is not one this server issued");
     }
     std::string raw;
-    for (std::size_t i = 0; i < q.continuation.size(); i += 2) {
+    for (std::size_t i = 0; i < token.size(); i += 2) {
       auto nibble = [](char c) -> int {
         if (c >= '0' && c <= '9') return c - '0';
         if (c >= 'a' && c <= 'f') return c - 'a' + 10;
         return -1;
       };
-      const int hi = nibble(q.continuation[i]), lo = nibble(q.continuation[i + 1]);
+      const int hi = nibble(token[i]), lo = nibble(token[i + 1]);
       if (hi < 0 || lo < 0)
         return es::Status::invalid_argument("the continuation token is not one this server issued");
       raw.push_back(static_cast<char>(hi << 4 | lo));
@@ -192,19 +196,22 @@ es::Result<AuditPage> query_audit(const ProjectionDb& db, const AuditQuery& q) {
     }
     start = raw;
   } else {
-    keys::put_time(start, q.from);
+    keys::put_time(start, q.newest_first ? q.to : q.from);
   }
+  // Oldest first: from `start` up to `end` (q.to, exclusive). Newest first: from
+  // `start` (q.to, before any key of that instant) down to `end` (q.from, inclusive).
   std::string end = prefix;
-  keys::put_time(end, q.to);
+  keys::put_time(end, q.newest_first ? q.from : q.to);
   std::string resume;
   std::optional<es::Status> error;
   db.read_serving(AuditLogProjection::kName, [&](std::uint64_t gen) {
     page.entries.clear();
     resume.clear();
     error.reset();
-    db.scan_from(
+    auto scan = q.newest_first ? &ProjectionDb::scan_back_from : &ProjectionDb::scan_from;
+    (db.*scan)(
         AuditLogProjection::kName, gen, prefix, start, [&](std::string_view key, std::string_view value) {
-          if (key >= end) return false;
+          if (q.newest_first ? key < end : key >= end) return false;
           if (q.limit != 0 && page.entries.size() == q.limit) {
             resume = std::string(key);
             return false;
@@ -222,6 +229,7 @@ es::Result<AuditPage> query_audit(const ProjectionDb& db, const AuditQuery& q) {
   });
   if (error) return *error;
   static constexpr char kHex[] = "0123456789abcdef";
+  if (!resume.empty()) page.continuation = marker;
   for (unsigned char c : resume) {
     page.continuation.push_back(kHex[c >> 4]);
     page.continuation.push_back(kHex[c & 0xf]);

@@ -180,6 +180,23 @@ void ProjectionDb::scan_from(std::string_view name, std::uint64_t generation, st
   }
 }
 
+void ProjectionDb::scan_back_from(std::string_view name, std::uint64_t generation, std::string_view prefix,
+                                  std::string_view from,
+                                  const std::function<bool(std::string_view, std::string_view)>& visit) const {
+  const std::string base = row_prefix(name, generation);
+  const std::string full_prefix = base + std::string(prefix);
+  const std::string start = base + std::string(from);
+  rocksdb::ReadOptions ro;
+  rocksdb::Slice lower(full_prefix);
+  ro.iterate_lower_bound = &lower;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro));
+  for (it->SeekForPrev(start); it->Valid(); it->Prev()) {
+    const std::string_view key(it->key().data(), it->key().size());
+    if (!key.starts_with(full_prefix)) break;
+    if (!visit(key.substr(base.size()), std::string_view(it->value().data(), it->value().size()))) break;
+  }
+}
+
 std::string ProjectionDb::digest(std::string_view name, std::uint64_t generation) const {
   std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
   EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr);

@@ -1,5 +1,6 @@
 // Event paging with continuation tokens: every event exactly once, pages of at
 // most 50, the last page's continuationToken null; bad tokens and ranges are 400.
+#include <limits>
 #include <set>
 
 #include "e2e.h"
@@ -47,15 +48,15 @@ TEST_F(PagingTest, ContinuationTokensReturnEveryEventExactlyOnce) {
       EXPECT_EQ(sizes[i], 50u) << "a page before the last is not full: page " << i;
     }
   }
-  // Exactly once: positions are unique and increasing.
+  // Exactly once, newest first: positions are unique and decreasing.
   std::set<std::int64_t> positions;
-  std::int64_t previous = -1;
+  std::int64_t previous = std::numeric_limits<std::int64_t>::max();
   std::size_t invitations = 0, collections = 0;
   std::set<std::string> seen_members, seen_collections;
   for (const auto& e : events) {
     const std::int64_t pos = e.at("position").to_number<std::int64_t>();
     EXPECT_TRUE(positions.insert(pos).second) << "event at position " << pos << " returned twice";
-    EXPECT_GT(pos, previous) << "events out of order";
+    EXPECT_LT(pos, previous) << "events not newest first";
     previous = pos;
     const int type = e.at("type").to_number<int>();
     if (type == 1500 && e.at("organizationUserId").is_string()) {
@@ -76,9 +77,11 @@ TEST_F(PagingTest, ContinuationTokensReturnEveryEventExactlyOnce) {
   EXPECT_EQ(invitations, 100u);
   EXPECT_EQ(collections, 30u);
 
-  // The first page alone says there is more.
+  // The first page alone says there is more, and starts with the newest event.
   const json::value first = ok(get(orgs + "/events", p.owner), "first page");
   EXPECT_EQ(first.at("data").as_array().size(), 50u);
+  EXPECT_EQ(first.at("data").at(0).at("position").to_number<std::uint64_t>(), last)
+      << "the first page does not start with the newest event";
   EXPECT_TRUE(first.at("continuationToken").is_string());
   EXPECT_EQ(str(first, "object"), "list");
 

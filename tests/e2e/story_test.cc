@@ -211,7 +211,8 @@ TEST_F(StoryTest, MspFromInvitationToClientRemoval) {
   const json::value vault = ok(get("/ciphers" + after_item, boss), "GET /ciphers");
   EXPECT_NE(find_by(vault, "id", str(cipher, "id")), nullptr) << json::serialize(vault);
 
-  // The organization's event log, oldest first, in Bitwarden's codes.
+  // The organization's event log, newest first as Bitwarden lists it, in
+  // Bitwarden's codes (`codes` is put back in the order things happened).
   const std::vector<json::object> events = all_events(orgs + "/events", admin, item.position());
   std::vector<std::int64_t> codes;
   for (const auto& e : events) {
@@ -221,8 +222,12 @@ TEST_F(StoryTest, MspFromInvitationToClientRemoval) {
     if (e.at("type").to_number<std::int64_t>() != 0) codes.push_back(e.at("type").to_number<std::int64_t>());
   }
   for (std::size_t i = 1; i < events.size(); ++i) {
-    EXPECT_LE(events[i - 1].at("date").as_string(), events[i].at("date").as_string()) << "events out of order";
+    EXPECT_GE(events[i - 1].at("date").as_string(), events[i].at("date").as_string())
+        << "events not newest first";
+    EXPECT_GT(events[i - 1].at("position").to_number<std::int64_t>(), events[i].at("position").to_number<std::int64_t>())
+        << "events not newest first";
   }
+  std::reverse(codes.begin(), codes.end());
   std::string missing;
   EXPECT_TRUE(in_order(codes,
                        {1900,  // ProviderOrganizationCreated
@@ -250,6 +255,7 @@ TEST_F(StoryTest, MspFromInvitationToClientRemoval) {
   std::vector<std::int64_t> provider_codes;
   for (const auto& e : provider_events)
     if (e.at("type").to_number<std::int64_t>() != 0) provider_codes.push_back(e.at("type").to_number<std::int64_t>());
+  std::reverse(provider_codes.begin(), provider_codes.end());
   EXPECT_TRUE(in_order(provider_codes, {1800, 1800, 1801, 1801, 1900, 1600}, &missing))
       << "missing " << missing << "; codes: " << codes_text(provider_codes);
   // One provider user's events: what the service user did, not what the owner did.

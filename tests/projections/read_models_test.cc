@@ -137,7 +137,8 @@ class ReadModelsTest : public EngineFixture {
 
   // Every page of a query with `limit`, followed by continuation.
   std::vector<AuditEntry> paged(AuditBy by, const d::Uuid& id, std::size_t limit, std::int64_t from = 0,
-                                std::int64_t to = std::numeric_limits<std::int64_t>::max()) {
+                                std::int64_t to = std::numeric_limits<std::int64_t>::max(),
+                                bool newest_first = false) {
     std::vector<AuditEntry> all;
     AuditQuery q;
     q.by = by;
@@ -145,6 +146,7 @@ class ReadModelsTest : public EngineFixture {
     q.from = from;
     q.to = to;
     q.limit = limit;
+    q.newest_first = newest_first;
     for (int pages = 0; pages < 10'000; ++pages) {
       auto page = query_audit(pdb(), q);
       if (!page.ok()) throw std::runtime_error("query_audit: " + page.status().to_string());
@@ -331,6 +333,48 @@ TEST_F(ReadModelsTest, PagesOfTwoFollowedByContinuationReturnEveryEventOnce) {
   other.continuation = first->continuation;
   EXPECT_EQ(query_audit(pdb(), other).status().code(), es::StatusCode::kInvalidArgument)
       << "a token of another query is refused";
+}
+
+// Bitwarden's event pages list the newest first: every entry exactly once, in the
+// reverse order, whatever the page size and window; a token keeps its order.
+TEST_F(ReadModelsTest, NewestFirstPagesReturnEveryEventOnceInReverse) {
+  for (const auto& [by, id] : std::vector<std::pair<AuditBy, d::Uuid>>{
+           {AuditBy::kOrganization, org}, {AuditBy::kProvider, provider}, {AuditBy::kActor, bob}}) {
+    SCOPED_TRACE(std::string(1, static_cast<char>(by)));
+    auto reversed = query(by, id);
+    ASSERT_GT(reversed.size(), 4u);
+    std::reverse(reversed.begin(), reversed.end());
+    const std::int64_t max = std::numeric_limits<std::int64_t>::max();
+    for (std::size_t limit : {std::size_t{1}, std::size_t{2}, std::size_t{3}, reversed.size()}) {
+      EXPECT_EQ(paged(by, id, limit, 0, max, /*newest_first=*/true), reversed) << "pages of " << limit;
+    }
+    // A window: from an entry's own instant (inclusive) to another's (exclusive).
+    const std::int64_t from = reversed[reversed.size() - 2].date, to = reversed[1].date;
+    std::vector<std::uint64_t> expected;
+    for (const auto& e : reversed)
+      if (from <= e.date && e.date < to) expected.push_back(e.position);
+    ASSERT_FALSE(expected.empty());
+    EXPECT_EQ(positions_of(paged(by, id, 2, from, to, true)), expected);
+  }
+
+  AuditQuery q;
+  q.by = AuditBy::kOrganization;
+  q.id = org;
+  q.limit = 2;
+  auto oldest = query_audit(pdb(), q);
+  q.newest_first = true;
+  auto newest = query_audit(pdb(), q);
+  ASSERT_TRUE(oldest.ok() && newest.ok());
+  ASSERT_FALSE(oldest->continuation.empty());
+  ASSERT_FALSE(newest->continuation.empty());
+  AuditQuery crossed = q;
+  crossed.continuation = oldest->continuation;
+  EXPECT_EQ(query_audit(pdb(), crossed).status().code(), es::StatusCode::kInvalidArgument)
+      << "an oldest-first token is refused by a newest-first query";
+  crossed.newest_first = false;
+  crossed.continuation = newest->continuation;
+  EXPECT_EQ(query_audit(pdb(), crossed).status().code(), es::StatusCode::kInvalidArgument)
+      << "a newest-first token is refused by an oldest-first query";
 }
 
 TEST_F(ReadModelsTest, FromAndToWindowsSelectByTime) {

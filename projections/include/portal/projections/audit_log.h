@@ -67,10 +67,13 @@ struct AuditQuery {
   std::int64_t to = std::numeric_limits<std::int64_t>::max();  // exclusive
   std::size_t limit = 50;                                      // 0: no limit
   std::string continuation;                                    // from a previous page; empty: first page
+  // Newest first, as Bitwarden's event pages are. A token carries its order: one
+  // issued for the other order is refused.
+  bool newest_first = false;
 };
 
 struct AuditPage {
-  std::vector<AuditEntry> entries;  // oldest first
+  std::vector<AuditEntry> entries;  // oldest first, or newest first when asked
   std::string continuation;         // empty: no more
 };
 

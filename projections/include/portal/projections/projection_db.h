@@ -60,6 +60,12 @@ class ProjectionDb {
                  std::string_view from,
                  const std::function<bool(std::string_view key, std::string_view value)>& visit) const;
 
+  // Like scan_from, backwards: rows whose key starts with prefix and is at most
+  // `from`, newest key first.
+  void scan_back_from(std::string_view name, std::uint64_t generation, std::string_view prefix,
+                      std::string_view from,
+                      const std::function<bool(std::string_view key, std::string_view value)>& visit) const;
+
   // SHA-256 (hex) over every row of a generation, keys and values: equal digests,
   // equal read models.
   std::string digest(std::string_view name, std::uint64_t generation) const;
