@@ -151,6 +151,11 @@ std::string shell_quote(std::string_view s) {
 }
 
 // One load: derives ids, runs commands, keeps the summary.
+// Minutes between two commands of the history, and where each part of the story
+// sits in the history's span.
+constexpr std::int64_t kMicrosPerCommand = 3 * 60 * 1'000'000LL;
+constexpr double kClientsFrom = 0.02, kClientsTo = 0.72, kAdministrationFrom = 0.75;
+
 class Loader {
  public:
   Loader(Engine& engine, const DemoOptions& options)
@@ -224,6 +229,7 @@ class Loader {
     es::CommandId id;
     id.bytes = derive("cmd/" + label);
     ++summary_.commands;
+    if (options_.history != nullptr) options_.history->tick(kMicrosPerCommand);
     auto r = engine_.execute(command, who, id);
     if (!r.ok()) {
       error_ = d::Error{r.error().kind,
@@ -260,6 +266,10 @@ class Loader {
   std::string key() { return enc_string(64); }
 
   // The staff user, the provider and its team.
+  void history_at(double fraction) {
+    if (options_.history != nullptr) options_.history->move_to(fraction);
+  }
+
   bool provider_team() {
     DemoUser& staff = summary_.staff;
     staff.name = "Portal Staff";
@@ -349,6 +359,7 @@ class Loader {
       c.domain = slug(c.client.name) + suffix_ + ".example";
       c.plan = i % 3 == 0 ? d::PlanType::kEnterpriseMonthly : d::PlanType::kTeamsMonthly;
       c.seats = rng_.between(10, 30);
+      history_at(kClientsFrom + (kClientsTo - kClientsFrom) * i / options_.clients);
       if (!client(static_cast<std::size_t>(i), c)) return false;
       plans_.push_back(std::move(c));
       summary_.clients.push_back(plans_.back().client);
@@ -511,6 +522,8 @@ class Loader {
     const d::ProviderId provider = summary_.provider_id;
     for (std::size_t i = 0; i < plans_.size(); ++i) {
       ClientPlan& c = plans_[i];
+      history_at(kAdministrationFrom + (1 - kAdministrationFrom) * static_cast<double>(i) /
+                                           static_cast<double>(plans_.size()));
       const std::string p = "history/client" + std::to_string(i) + "/";
       const d::ProviderOrganizationId link = c.client.provider_organization_id;
       if (i % 2 == 0 && !run(p + "open", d::OpenClientOrg{provider, link}, actor(team(i + 1)))) return false;
@@ -578,6 +591,24 @@ void users_json(std::string& out, const std::vector<DemoUser>& users, const char
 }
 
 }  // namespace
+
+DemoClock::DemoClock(std::int64_t end, std::int64_t span) : start_(end - span), end_(end), now_(end - span) {}
+
+void DemoClock::move_at_least_to(std::int64_t t) {
+  t = std::min(t, end_);
+  std::int64_t seen = now_.load(std::memory_order_acquire);
+  while (seen < t && !now_.compare_exchange_weak(seen, t, std::memory_order_acq_rel)) {
+  }
+}
+
+void DemoClock::move_to(double fraction) {
+  fraction = std::clamp(fraction, 0.0, 1.0);
+  move_at_least_to(start_ + static_cast<std::int64_t>(static_cast<double>(end_ - start_) * fraction));
+}
+
+void DemoClock::tick(std::int64_t micros) {
+  move_at_least_to(now() + micros);
+}
 
 d::Expected<DemoSummary> load_demo(Engine& engine, const DemoOptions& options) {
   return Loader(engine, options).load();

@@ -256,7 +256,9 @@ a staff user; the MSP provider "Northwind IT" with two ProviderAdmins and three
 service users; 25 client organizations added by the provider, each with its owner,
 3 to 6 members (Admin, User, Custom), groups, collections with access, policies and
 vault items (valid EncStrings); and a history of administration (provider users
-opening client consoles, updating seats, inviting members). Then waits for the
+opening client consoles, updating seats, inviting members), dated over the three
+weeks before the load: the provider set up first, the clients added over the
+following two weeks, the administration since. Then waits for the
 read models, prints a summary and writes DIR/demo.json (ids and emails) and
 DIR/demo.env (shell variables: PROVIDER_ID, ADMIN_USER_ID, STAFF_USER_ID, ORG_ID,
 ...) for scripts.
@@ -1505,6 +1507,11 @@ int run_demo(const Args& args) {
   EngineOptions engine_options;
   // Demo data is reproducible: a power loss costs a re-run, not data.
   engine_options.durability = es::Durability::kBuffered;
+  // The history spans the three weeks before now (inside the event pages' default
+  // window of 30 days).
+  api::DemoClock history(text::now_micros(), 21 * text::kMicrosPerDay);
+  options.history = &history;
+  engine_options.clock = [&history] { return history.now(); };
   auto opened = Engine::open(args.data_dir, engine_options);
   if (!opened.ok()) {
     if (mentions_lock(opened.error().message)) {

@@ -115,12 +115,7 @@ json::value id_or_null(const d::Uuid& id) {
   return json::value(id.to_string());
 }
 
-
-std::int64_t now_micros() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
+using text::now_micros;
 
 // --- request bodies ----------------------------------------------------------------------
 

@@ -1,6 +1,7 @@
 #include "text/text.h"
 
 #include <algorithm>
+#include <chrono>
 
 namespace portal::text {
 
@@ -244,6 +245,12 @@ std::string format_instant(std::int64_t micros, int fraction_digits) {
   }
   buf[n++] = 'Z';
   return std::string(buf, n);
+}
+
+std::int64_t now_micros() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
 }
 
 }  // namespace portal::text

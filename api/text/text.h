@@ -59,6 +59,9 @@ class JsonWriter {
 
 inline constexpr std::int64_t kMicrosPerDay = 86'400'000'000LL;
 
+// The system clock, UTC microseconds: the instants the formats above read and write.
+std::int64_t now_micros();
+
 struct Civil {
   std::int64_t year;
   unsigned month, day;

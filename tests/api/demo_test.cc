@@ -40,10 +40,11 @@ class DemoTest : public ::testing::Test {
     fs::remove_all(dir_, ec);
   }
 
-  void open() {
+  void open(api::DemoClock* history = nullptr) {
     engine_.reset();
     EngineOptions o;
     o.durability = es::Durability::kBuffered;
+    if (history != nullptr) o.clock = [history] { return history->now(); };
     auto opened = Engine::open(dir_, o);
     ASSERT_TRUE(opened.ok()) << opened.error().message;
     engine_ = std::move(opened.value());
@@ -241,6 +242,54 @@ TEST_F(DemoTest, SeedsShapeTheDemoAndShareADataDirectory) {
   auto refused = api::load_demo(*engine_, bad);
   ASSERT_FALSE(refused.ok());
   EXPECT_EQ(refused.error().kind, d::ErrorKind::kValidation);
+}
+
+// With a history clock the demo's events are dated over the weeks before the load
+// (portalctl demo): the provider set up first, the clients added over two weeks,
+// the administration last; never in the future, never going back.
+TEST_F(DemoTest, AHistoryClockSpreadsTheStoryOverWeeks) {
+  constexpr std::int64_t kDay = 86'400'000'000LL;
+  const std::int64_t end = 1'790'000'000'000'000LL;  // 2026-09-21, well before "now"
+  api::DemoClock history(end, 21 * kDay);
+  ASSERT_NO_FATAL_FAILURE(open(&history));
+  api::DemoOptions options;
+  options.history = &history;
+  const api::DemoSummary s = load(options);
+  ASSERT_EQ(s.clients.size(), 25u);
+
+  std::vector<es::RecordedEvent> log;
+  for (std::uint64_t from = 1; from <= s.last_position;) {
+    auto page = engine_->store().read_all(from, 1000);
+    ASSERT_TRUE(page.ok()) << page.status().to_string();
+    ASSERT_FALSE(page->empty());
+    from = page->back().position + 1;
+    log.insert(log.end(), page->begin(), page->end());
+  }
+  std::vector<std::int64_t> client_links, consoles_opened;
+  for (std::size_t i = 0; i < log.size(); ++i) {
+    const es::RecordedEvent& e = log[i];
+    EXPECT_GE(e.recorded_at_us, end - 21 * kDay) << "position " << e.position << " before the history";
+    EXPECT_LE(e.recorded_at_us, end) << "position " << e.position << " after the history's end";
+    if (i > 0) {
+      EXPECT_GE(e.recorded_at_us, log[i - 1].recorded_at_us) << "time goes back at " << e.position;
+    }
+    if (e.type_code == 1900) client_links.push_back(e.recorded_at_us);  // a client added
+    if (e.type_code == 1903) consoles_opened.push_back(e.recorded_at_us);
+  }
+  ASSERT_EQ(client_links.size(), 25u);
+  ASSERT_FALSE(consoles_opened.empty());
+  EXPECT_LT(log.front().recorded_at_us, end - 20 * kDay) << "the provider is not set up at the start";
+  EXPECT_GT(client_links.back() - client_links.front(), 13 * kDay) << "clients not added over two weeks";
+  EXPECT_GT(consoles_opened.back(), client_links.back()) << "no administration after the last client";
+  EXPECT_GT(log.back().recorded_at_us, end - 2 * kDay) << "the history does not reach the load";
+
+  // Loaded again (a fresh clock, as a later `portalctl demo` makes): nothing new.
+  api::DemoClock later(end + kDay, 21 * kDay);
+  ASSERT_NO_FATAL_FAILURE(open(&later));
+  options.history = &later;
+  const api::DemoSummary again = load(options);
+  EXPECT_EQ(again.recorded, 0u);
+  EXPECT_EQ(engine_->store().last_position(), s.last_position);
 }
 
 }  // namespace

@@ -63,8 +63,9 @@ TEST_F(StatusTest, MalformedJsonIs400NamingTheProblem) {
   // Valid JSON that is not an object.
   const HttpResponse array = raw("POST", target, token(p.owner), std::string("[1, 2]"));
   expect_validation(array, "", "object");
-  // Nothing was invited by any of them.
-  const json::value users = ok(get("/providers/" + p.id + "/users", p.owner), "GET users");
+  // Nothing was invited by any of them (read after the provider's setup).
+  const json::value users =
+      ok(get("/providers/" + p.id + "/users?minPosition=" + std::to_string(p.position), p.owner), "GET users");
   EXPECT_EQ(users.at("data").as_array().size(), 1u) << json::serialize(users);
 }
 

@@ -14,6 +14,7 @@
 // data directory's engine.key and the command ids.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -24,11 +25,37 @@
 
 namespace portal::api {
 
+// The clock of the demo's history: the engine reads it (EngineOptions::clock) and
+// the demo moves it forward as the story unfolds, so that the history spans days
+// (the provider set up first, its clients added over the following two weeks, the
+// administration after) instead of the seconds the load takes. Thread-safe.
+class DemoClock {
+ public:
+  // The history runs from `end - span` to `end` (UTC microseconds) and never
+  // passes `end`.
+  DemoClock(std::int64_t end, std::int64_t span);
+  std::int64_t now() const { return now_.load(std::memory_order_acquire); }
+  // Moves to `fraction` (0..1) of the way from start to end, unless already later.
+  void move_to(double fraction);
+  // Moves on by `micros`.
+  void tick(std::int64_t micros);
+
+ private:
+  void move_at_least_to(std::int64_t t);
+
+  const std::int64_t start_;
+  const std::int64_t end_;
+  std::atomic<std::int64_t> now_;
+};
+
 struct DemoOptions {
   // Derives user ids, command ids, names of members and the shape of each client.
   // Emails carry the seed unless it is 1, so two seeds can share a data directory.
   std::uint64_t seed = 1;
   int clients = 25;  // 1..25
+  // When set, the clock the engine was opened with: the demo moves it along its
+  // story. Null: every event carries the time it was loaded.
+  DemoClock* history = nullptr;
 };
 
 struct DemoUser {
