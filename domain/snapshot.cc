@@ -274,6 +274,7 @@ Expected<ProviderState> decode_provider_snapshot(std::string_view bytes) {
       out.key = str(u->key());
     }
   }
+  s.index_users();
   if (const auto* clients = p.clients()) {
     s.clients.reserve(clients->size());
     for (const fb::ClientLinkSnapshot* c : *clients) {

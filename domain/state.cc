@@ -30,14 +30,59 @@ std::map<PlanType, int> seat_map(const std::vector<fb::PlanSeatMinimum>& minimum
 
 }  // namespace
 
+void ProviderState::index_users() {
+  if (user_index != nullptr && user_index->covered <= users.size() &&
+      users.size() - user_index->covered < ProviderUserIndex::kTail) {
+    return;
+  }
+  auto index = std::make_shared<ProviderUserIndex>();
+  index->by_email.reserve(users.size());
+  index->by_id.reserve(users.size());
+  for (std::size_t i = 0; i < users.size(); ++i) {
+    index->by_email.emplace(users[i].email, static_cast<std::uint32_t>(i));  // the first one wins,
+    index->by_id.emplace(users[i].id, static_cast<std::uint32_t>(i));        // as in a scan
+  }
+  index->covered = users.size();
+  user_index = std::move(index);
+}
+
+namespace {
+
+// The index's answer if it is one (checked against the user it names), else a scan
+// of the users it does not cover (all of them without an index).
+template <class Map, class Key, class Match>
+std::optional<std::size_t> indexed_position(const ProviderState& s, const Map ProviderUserIndex::*map,
+                                            const Key& key, Match match) {
+  std::size_t from = 0;
+  if (s.user_index != nullptr && s.user_index->covered <= s.users.size()) {
+    const Map& m = (*s.user_index).*map;
+    if (auto it = m.find(key); it != m.end() && it->second < s.users.size() && match(s.users[it->second])) {
+      return it->second;
+    }
+    from = s.user_index->covered;
+  }
+  for (std::size_t i = from; i < s.users.size(); ++i)
+    if (match(s.users[i])) return i;
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<std::size_t> ProviderState::user_position(const ProviderUserId& id) const {
+  return indexed_position(*this, &ProviderUserIndex::by_id, id, [&](const ProviderUser& u) { return u.id == id; });
+}
+
 const ProviderUser* ProviderState::user(const ProviderUserId& id) const {
-  return find_in(users, [&](const ProviderUser& u) { return u.id == id; });
+  const auto i = user_position(id);
+  return i ? &users[*i] : nullptr;
 }
 const ProviderUser* ProviderState::user_by_user_id(const UserId& user_id) const {
   return find_in(users, [&](const ProviderUser& u) { return u.user_id == user_id; });
 }
 const ProviderUser* ProviderState::user_by_email(std::string_view lower_email) const {
-  return find_in(users, [&](const ProviderUser& u) { return u.email == lower_email; });
+  const auto i = indexed_position(*this, &ProviderUserIndex::by_email, lower_email,
+                                  [&](const ProviderUser& u) { return u.email == lower_email; });
+  return i ? &users[*i] : nullptr;
 }
 const ClientLink* ProviderState::client(const ProviderOrganizationId& id) const {
   return find_in(clients, [&](const ClientLink& c) { return c.id == id; });
@@ -170,9 +215,14 @@ void evolve(EmailState& s, const EventPayload& e, Timestamp) {
 }
 
 void evolve(ProviderState& s, const EventPayload& e, Timestamp at) {
-  auto user = [&](const ProviderUserId& id) {
-    return find_in(s.users, [&](const ProviderUser& u) { return u.id == id; });
+  auto user = [&](const ProviderUserId& id) -> ProviderUser* {
+    const auto i = s.user_position(id);
+    return i ? &s.users.mutable_at(*i) : nullptr;
   };
+  struct Reindex {
+    ProviderState& s;
+    ~Reindex() { s.index_users(); }
+  } reindex{s};
   auto client = [&](const ProviderOrganizationId& id) {
     return find_in(s.clients, [&](const ClientLink& c) { return c.id == id; });
   };
@@ -264,7 +314,7 @@ void evolve(ProviderState& s, const EventPayload& e, Timestamp at) {
     }
     case T::ProviderUserRemoved: {
       const auto id = e.AsProviderUserRemoved()->provider_user_id;
-      s.users.erase_if([&](const ProviderUser& u) { return u.id == id; });
+      if (s.users.erase_if([&](const ProviderUser& u) { return u.id == id; }) > 0) s.user_index = nullptr;
       break;
     }
     case T::ProviderOrganizationCreated: {

@@ -1,9 +1,14 @@
 // Aggregate states and their evolve functions: pure folds over events.
 #pragma once
 
+#include <cstdint>
+#include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "portal/domain/commands.h"
@@ -50,6 +55,22 @@ struct ClientLink {
   Timestamp creation_date = 0;
 };
 
+// Where a provider's users sit in ProviderState::users, by email and by id, for
+// the first `covered` users. Copies of the state share one index; it is rebuilt,
+// never changed, once kTail users have been added after it (or after a removal,
+// which moves users). A lookup checks the index, then the users added since, one
+// by one. A user's email and id never change, so an entry stays true.
+struct ProviderUserIndex {
+  static constexpr std::size_t kTail = 256;
+  struct StringHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  std::unordered_map<std::string, std::uint32_t, StringHash, std::equal_to<>> by_email;
+  std::unordered_map<ProviderUserId, std::uint32_t> by_id;
+  std::size_t covered = 0;
+};
+
 struct ProviderState {
   bool exists = false;
   bool deleted = false;
@@ -62,9 +83,14 @@ struct ProviderState {
   Timestamp setup_token_expires_at = 0;
   std::map<PlanType, int> seat_minimums;
   SharedChunks<ProviderUser> users;  // grows with the provider: copies share it
+  std::shared_ptr<const ProviderUserIndex> user_index;  // see index_users()
   std::vector<ClientLink> clients;
   Timestamp creation_date = 0;
 
+  // Brings user_index up to date after `users` changed (evolve and snapshot
+  // decoding call it): rebuilt when missing, stale, or kTail users behind.
+  void index_users();
+  std::optional<std::size_t> user_position(const ProviderUserId& id) const;
   const ProviderUser* user(const ProviderUserId& id) const;
   const ProviderUser* user_by_user_id(const UserId& user_id) const;
   const ProviderUser* user_by_email(std::string_view lower_email) const;

@@ -1,0 +1,135 @@
+// A provider's users looked up by email and by id (ProviderState::user_by_email,
+// user, user_position) through the index that copies of the state share: every
+// user is found whatever its place (covered by the index or added after it), a
+// removal moves users and is still answered right, a copy taken earlier answers
+// for its own users only, and a snapshot's state answers the same.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "portal/domain/events.h"
+#include "portal/domain/snapshot.h"
+#include "portal/domain/state.h"
+
+namespace portal::domain {
+namespace {
+
+Uuid id_of(std::uint64_t n) {
+  Uuid id;
+  for (int i = 0; i < 8; ++i) id.bytes[15 - i] = static_cast<std::uint8_t>(n >> (8 * i));
+  id.bytes[0] = 0x42;
+  return id;
+}
+
+std::string email_of(std::uint64_t n) { return "user" + std::to_string(n) + "@msp.example"; }
+
+void invite(ProviderState& s, std::uint64_t n) {
+  fb::ProviderUserInvitedT invited;
+  invited.provider_user_id = id_of(n);
+  invited.email = email_of(n);
+  invited.type = static_cast<std::int8_t>(ProviderUserType::kServiceUser);
+  EventPayload e;
+  e.Set(std::move(invited));
+  evolve(s, e, 1000);
+}
+
+void remove(ProviderState& s, std::uint64_t n) {
+  fb::ProviderUserRemovedT removed;
+  removed.provider_user_id = id_of(n);
+  EventPayload e;
+  e.Set(std::move(removed));
+  evolve(s, e, 2000);
+}
+
+void accept(ProviderState& s, std::uint64_t n) {
+  fb::ProviderUserAcceptedT accepted;
+  accepted.provider_user_id = id_of(n);
+  accepted.user_id = id_of(1'000'000 + n);
+  EventPayload e;
+  e.Set(std::move(accepted));
+  evolve(s, e, 3000);
+}
+
+// Every user 1..n except `gone` is found by email and by id, and is the right one;
+// the absent ones are not found.
+void expect_exactly(const ProviderState& s, std::uint64_t n, const std::vector<std::uint64_t>& gone = {}) {
+  for (std::uint64_t i = 1; i <= n; ++i) {
+    const bool present = std::find(gone.begin(), gone.end(), i) == gone.end();
+    const ProviderUser* by_email = s.user_by_email(email_of(i));
+    const ProviderUser* by_id = s.user(id_of(i));
+    if (!present) {
+      EXPECT_EQ(by_email, nullptr) << "removed user " << i << " found by email";
+      EXPECT_EQ(by_id, nullptr) << "removed user " << i << " found by id";
+      continue;
+    }
+    ASSERT_NE(by_email, nullptr) << "user " << i << " not found by email";
+    ASSERT_NE(by_id, nullptr) << "user " << i << " not found by id";
+    EXPECT_EQ(by_email->id, id_of(i));
+    EXPECT_EQ(by_id->email, email_of(i));
+    EXPECT_EQ(by_email, by_id);
+  }
+  EXPECT_EQ(s.user_by_email(email_of(n + 1)), nullptr);
+  EXPECT_EQ(s.user(id_of(n + 1)), nullptr);
+}
+
+TEST(ProviderUsers, EveryUserIsFoundByEmailAndIdAsTheProviderGrows) {
+  ProviderState s;
+  s.exists = true;
+  constexpr std::uint64_t kUsers = 3 * ProviderUserIndex::kTail + 17;  // several rebuilds and a tail
+  for (std::uint64_t i = 1; i <= kUsers; ++i) {
+    invite(s, i);
+    if (i % 97 == 0) expect_exactly(s, i);
+  }
+  expect_exactly(s, kUsers);
+  ASSERT_NE(s.user_index, nullptr);
+  EXPECT_GT(s.user_index->covered, kUsers - ProviderUserIndex::kTail) << "the index was not kept up";
+  EXPECT_LT(s.user_index->covered, kUsers) << "the last users are meant to be in the tail here";
+}
+
+TEST(ProviderUsers, RemovalsAndCopiesAnswerForTheirOwnUsers) {
+  ProviderState s;
+  s.exists = true;
+  constexpr std::uint64_t kUsers = 2 * ProviderUserIndex::kTail;
+  for (std::uint64_t i = 1; i <= kUsers; ++i) invite(s, i);
+  const ProviderState before = s;  // shares its users and index with s
+
+  // Removing users moves every user after them.
+  remove(s, 3);
+  remove(s, kUsers / 2);
+  remove(s, kUsers);
+  expect_exactly(s, kUsers, {3, kUsers / 2, kUsers});
+  for (std::uint64_t i = kUsers + 1; i <= kUsers + 40; ++i) invite(s, i);
+  expect_exactly(s, kUsers + 40, {3, kUsers / 2, kUsers});
+
+  // A change through the index reaches the right user only.
+  accept(s, 10);
+  ASSERT_NE(s.user(id_of(10)), nullptr);
+  EXPECT_EQ(s.user(id_of(10))->user_id, id_of(1'000'010));
+  EXPECT_EQ(s.user(id_of(11))->user_id, std::nullopt);
+
+  // The copy taken before is untouched.
+  expect_exactly(before, kUsers);
+  EXPECT_EQ(before.user(id_of(10))->user_id, std::nullopt);
+}
+
+TEST(ProviderUsers, ASnapshotsStateFindsEveryUser) {
+  ProviderState s;
+  s.exists = true;
+  constexpr std::uint64_t kUsers = ProviderUserIndex::kTail + 50;
+  for (std::uint64_t i = 1; i <= kUsers; ++i) invite(s, i);
+  remove(s, 7);
+  auto decoded = decode_provider_snapshot(encode_snapshot(s));
+  ASSERT_TRUE(decoded.ok()) << decoded.error().message;
+  expect_exactly(decoded.value(), kUsers, {7});
+  ASSERT_NE(decoded.value().user_index, nullptr);
+  EXPECT_EQ(decoded.value().user_index->covered, kUsers - 1);
+  // And it keeps growing from there.
+  ProviderState grown = decoded.value();
+  for (std::uint64_t i = kUsers + 1; i <= kUsers + 300; ++i) invite(grown, i);
+  expect_exactly(grown, kUsers + 300, {7});
+}
+
+}  // namespace
+}  // namespace portal::domain
