@@ -294,6 +294,15 @@ struct Loaded {
   std::optional<std::uint64_t> snapshot_version;
 };
 
+// How much a snapshot of the aggregate holds (its users, members, clients, ...):
+// the cost of encoding one grows with it.
+std::uint64_t snapshot_weight(const Aggregate& aggregate) {
+  if (const auto* p = std::get_if<domain::ProviderState>(&aggregate)) return p->users.size() + p->clients.size();
+  if (const auto* o = std::get_if<domain::OrganizationState>(&aggregate))
+    return o->members.size() + o->collections.size() + o->groups.size();
+  return 0;
+}
+
 // Whether `a` has seen at least as much of a stream as `b`.
 bool at_least(const std::optional<std::uint64_t>& a, const std::optional<std::uint64_t>& b) {
   return !b || (a && *a >= *b);
@@ -322,7 +331,12 @@ class AggregateCache {
     std::lock_guard lock(s.mu);
     auto it = s.map.find(stream);
     if (it != s.map.end()) {
-      if (at_least(loaded.version, it->second.version)) it->second = std::move(loaded);
+      if (at_least(loaded.version, it->second.version)) {
+        // A snapshot noted on the entry it replaces stays known.
+        if (!at_least(loaded.snapshot_version, it->second.snapshot_version))
+          loaded.snapshot_version = it->second.snapshot_version;
+        it->second = std::move(loaded);
+      }
       return;
     }
     // Evicting an arbitrary entry is enough: a miss costs one cold load.
@@ -334,6 +348,19 @@ class AggregateCache {
     Shard& s = shard(stream);
     std::lock_guard lock(s.mu);
     s.map.erase(stream);
+  }
+
+  // A snapshot of the stream at `version` was written: the cached entry (which may
+  // have moved past the state the snapshot was taken of) learns it, so that the
+  // next one is due only after as many events again.
+  void note_snapshot(const std::string& stream, std::uint64_t version) {
+    Shard& s = shard(stream);
+    std::lock_guard lock(s.mu);
+    auto it = s.map.find(stream);
+    if (it != s.map.end() && at_least(it->second.version, version) &&
+        !at_least(it->second.snapshot_version, version)) {
+      it->second.snapshot_version = version;
+    }
   }
 
  private:
@@ -387,13 +414,16 @@ class AggregateLoader {
   // is taking one of it already.
   void snapshot_if_due(const std::string& stream) {
     auto hit = cache_.get(stream);
-    if (!hit || !hit->version || !snapshot_due(*hit->version, hit->snapshot_version)) return;
+    if (!hit || !hit->version || !snapshot_due(*hit->version, hit->snapshot_version, weight(*hit))) return;
     {
       std::lock_guard lock(snapshotting_mu_);
       if (!snapshotting_.insert(stream).second) return;
     }
-    maybe_snapshot(stream, *hit);
-    cache_.put(stream, *std::move(hit));
+    // Commands may have moved the cached entry on meanwhile: it keeps its state and
+    // learns the snapshot.
+    if (const auto written = maybe_snapshot(stream, *hit)) {
+      cache_.note_snapshot(stream, *written);
+    }
     std::lock_guard lock(snapshotting_mu_);
     snapshotting_.erase(stream);
   }
@@ -458,21 +488,29 @@ class AggregateLoader {
   }
 
   // Whether a stream at `version` holds snapshot_every events or more that the
-  // snapshot at `snapshot_version` does not cover.
-  bool snapshot_due(std::uint64_t version, std::optional<std::uint64_t> snapshot_version) const {
+  // snapshot at `snapshot_version` does not cover; for a large aggregate, at least
+  // an eighth of its weight (snapshot_weight) too, so that encoding snapshots costs
+  // each event about the same whatever the size (a provider with 100,000 users is
+  // snapshotted every 12,500 events, not every 64), and a cold load replays at
+  // most that many events after the snapshot.
+  bool snapshot_due(std::uint64_t version, std::optional<std::uint64_t> snapshot_version,
+                    std::uint64_t weight = 0) const {
     if (snapshot_every_ == 0) return false;
     const std::uint64_t covered = snapshot_version ? *snapshot_version + 1 : 0;
-    return version + 1 >= covered + snapshot_every_;
+    return version + 1 >= covered + std::max(snapshot_every_, weight / 8);
   }
+  static std::uint64_t weight(const Loaded& loaded) { return snapshot_weight(*loaded.state); }
 
   // Best effort: a snapshot that is not written costs a longer replay later, never
   // a command. Encoding takes microseconds and happens once per snapshot_every
   // events; the store writes it outside its group commit, unsynced.
-  void maybe_snapshot(const std::string& stream, Loaded& loaded) {
-    if (!loaded.version || !snapshot_due(*loaded.version, loaded.snapshot_version)) return;
+  // Returns the version of the snapshot written, if one was.
+  std::optional<std::uint64_t> maybe_snapshot(const std::string& stream, Loaded& loaded) {
+    if (!loaded.version || !snapshot_due(*loaded.version, loaded.snapshot_version, weight(loaded))) return {};
     const std::optional<std::string> bytes = encode_snapshot(*loaded.state);
-    if (!bytes) return;
-    if (store_.write_snapshot(stream, *loaded.version, *bytes).ok()) loaded.snapshot_version = loaded.version;
+    if (!bytes || !store_.write_snapshot(stream, *loaded.version, *bytes).ok()) return {};
+    loaded.snapshot_version = loaded.version;
+    return loaded.version;
   }
 
   es::EventStore& store_;
@@ -576,20 +614,25 @@ class Lanes {
     std::vector<std::size_t> stripes_;
   };
 
-  // Waits for the lanes of `streams`, taken in one global order (no deadlock).
+  // Waits for the lanes of `streams`, taken in one global order (no deadlock). A
+  // lane found busy keeps its streams hot: while commands queue on a stream, the
+  // next ones queue too instead of going back to colliding.
   Held acquire(const std::vector<std::string>& streams) {
     std::vector<std::size_t> stripes;
     for (const auto& s : streams) stripes.push_back(stripe(s));
     std::sort(stripes.begin(), stripes.end());
     stripes.erase(std::unique(stripes.begin(), stripes.end()), stripes.end());
-    for (std::size_t i : stripes) lock(i);
+    for (std::size_t i : stripes) {
+      if (lock(i)) hot_until_[i].store(now_ns() + kHotFor, std::memory_order_relaxed);
+    }
     return Held(this, std::move(stripes));
   }
 
   std::size_t stripe(const std::string& stream) const { return std::hash<std::string>{}(stream) % kStripes; }
 
-  // A stream is hot for a second after an append to it failed its version check;
-  // only commands writing a hot stream take lanes, the others stay optimistic.
+  // A stream is hot for a second after an append to it failed its version check,
+  // or a command found its lane busy; only commands writing a hot stream take
+  // lanes, the others stay optimistic.
   void mark_hot(const std::string& stream) {
     hot_until_[stripe(stream)].store(now_ns() + kHotFor, std::memory_order_relaxed);
   }
@@ -605,11 +648,14 @@ class Lanes {
     std::condition_variable cv;
     bool busy = false;
   };
-  void lock(std::size_t i) {
+  // Whether the lane was busy (the caller had to wait).
+  bool lock(std::size_t i) {
     Stripe& s = stripes_[i];
     std::unique_lock lock(s.mu);
+    const bool contended = s.busy;
     s.cv.wait(lock, [&] { return !s.busy; });
     s.busy = true;
+    return contended;
   }
   void unlock(std::size_t i) {
     Stripe& s = stripes_[i];

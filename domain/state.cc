@@ -31,8 +31,11 @@ std::map<PlanType, int> seat_map(const std::vector<fb::PlanSeatMinimum>& minimum
 }  // namespace
 
 void ProviderState::index_users() {
+  // The tail may grow with the index (a 64th of it): rebuilding then costs each
+  // added user about the same whatever the provider's size, and a lookup scans
+  // a tail of at most max(kTail, covered / 64) users.
   if (user_index != nullptr && user_index->covered <= users.size() &&
-      users.size() - user_index->covered < ProviderUserIndex::kTail) {
+      users.size() - user_index->covered < std::max(ProviderUserIndex::kTail, user_index->covered / 64)) {
     return;
   }
   auto index = std::make_shared<ProviderUserIndex>();

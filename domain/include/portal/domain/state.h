@@ -57,8 +57,8 @@ struct ClientLink {
 
 // Where a provider's users sit in ProviderState::users, by email and by id, for
 // the first `covered` users. Copies of the state share one index; it is rebuilt,
-// never changed, once kTail users have been added after it (or after a removal,
-// which moves users). A lookup checks the index, then the users added since, one
+// never changed, once max(kTail, covered / 64) users have been added after it (or
+// after a removal, which moves users). A lookup checks the index, then the users added since, one
 // by one. A user's email and id never change, so an entry stays true.
 struct ProviderUserIndex {
   static constexpr std::size_t kTail = 256;
