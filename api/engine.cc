@@ -509,9 +509,16 @@ class AggregateLoader {
     if (!loaded.version || !snapshot_due(*loaded.version, loaded.snapshot_version, weight(loaded))) return {};
     const std::optional<std::string> bytes = encode_snapshot(*loaded.state);
     if (!bytes || !store_.write_snapshot(stream, *loaded.version, *bytes).ok()) return {};
+    snapshots_written_.fetch_add(1, std::memory_order_relaxed);
     loaded.snapshot_version = loaded.version;
     return loaded.version;
   }
+
+ public:
+  std::uint64_t snapshots_written() const { return snapshots_written_.load(std::memory_order_relaxed); }
+
+ private:
+  std::atomic<std::uint64_t> snapshots_written_{0};
 
   es::EventStore& store_;
   AggregateCache cache_;
@@ -1065,6 +1072,10 @@ Expected<bool> Engine::authorize(const std::function<Expected<bool>(domain::Stat
 
 eventstore::EventStore& Engine::store() {
   return *impl_->store;
+}
+
+std::uint64_t Engine::snapshots_written() const {
+  return impl_->loader.snapshots_written();
 }
 
 projections::ProjectionDb& Engine::projection_db() {

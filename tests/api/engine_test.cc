@@ -607,6 +607,12 @@ TEST_F(EngineTest, SixtyFourCallersInvitingIntoOneProviderAllSucceed) {
   for (int c = 0; c < kCallers; ++c)
     for (int i = 0; i < kInvites; ++i)
       EXPECT_NE(state.user_by_email("u" + std::to_string(c) + "-" + std::to_string(i) + "@lanes.example"), nullptr);
+  // Snapshots came about once per snapshot_every (64) events, although commands
+  // moved the cached state on while each was taken: not after every command.
+  const std::uint64_t events = 1u + kCallers * kInvites;
+  EXPECT_LE(engine_->snapshots_written(), events / 64 + 4)
+      << "snapshots were taken again and again: a written one was forgotten";
+  EXPECT_GE(engine_->snapshots_written(), 1u);
   // The same after a restart: every acknowledged invitation was recorded.
   reopen();
   EXPECT_EQ(provider(p.id).users.size(), 1u + kCallers * kInvites);

@@ -90,6 +90,9 @@ class Engine {
 
   eventstore::EventStore& store();
 
+  // Aggregate snapshots written since open (EngineOptions::snapshot_every).
+  std::uint64_t snapshots_written() const;
+
   // The read models, in data-dir/projections. runner() is nullptr when
   // EngineOptions::projections is off.
   projections::ProjectionDb& projection_db();
