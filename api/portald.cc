@@ -287,6 +287,9 @@ int main(int argc, char** argv) {
                            "gauge", runner ? static_cast<double>(runner->lag()) : 0.0});
         samples.push_back({"portal_store_last_position", "Position of the last event in the log.", "gauge",
                            static_cast<double>(engine->store().last_position())});
+        samples.push_back({"portal_engine_snapshots_written_total",
+                           "Aggregate snapshots the engine wrote since start.", "counter",
+                           static_cast<double>(engine->snapshots_written())});
         if (auto* rocks = dynamic_cast<eventstore::RocksDbEventStore*>(&engine->store())) {
           samples.push_back(
               {"portal_store_group_commits_total",
