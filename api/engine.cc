@@ -430,6 +430,8 @@ class AggregateLoader {
 
   void invalidate(const std::string& stream) { cache_.erase(stream); }
 
+  std::uint64_t snapshots_written() const { return snapshots_written_.load(std::memory_order_relaxed); }
+
   // Whether the cache still holds each stream at the version `served` saw.
   bool unchanged(const std::vector<std::pair<std::string, Loaded>>& served) {
     return std::all_of(served.begin(), served.end(), [&](const auto& entry) {
@@ -514,10 +516,6 @@ class AggregateLoader {
     return loaded.version;
   }
 
- public:
-  std::uint64_t snapshots_written() const { return snapshots_written_.load(std::memory_order_relaxed); }
-
- private:
   std::atomic<std::uint64_t> snapshots_written_{0};
 
   es::EventStore& store_;

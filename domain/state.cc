@@ -14,14 +14,6 @@ auto find_in(Vec& v, Pred pred) -> decltype(&v.front()) {
   return it == v.end() ? nullptr : &*it;
 }
 
-// In a SharedChunks being changed: the element, in a chunk of its own.
-template <class T, class Pred>
-T* find_in(SharedChunks<T>& v, Pred pred) {
-  for (std::size_t i = 0; i < v.size(); ++i)
-    if (pred(v[i])) return &v.mutable_at(i);
-  return nullptr;
-}
-
 std::map<PlanType, int> seat_map(const std::vector<fb::PlanSeatMinimum>& minimums) {
   std::map<PlanType, int> out;
   for (const auto& m : minimums) out[static_cast<PlanType>(m.plan())] = m.seat_minimum();

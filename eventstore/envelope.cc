@@ -132,47 +132,44 @@ Status view(std::uint64_t position, std::string_view stored, RocksDbEventStore::
 
 void EventBlocks::keep(std::string_view stream, std::string_view type, std::string_view metadata,
                        std::string_view payload, RecordedEvent& out) {
-  const bool same_stream = !last_stream_.empty() && last_stream_ == stream;
-  const bool same_type = !last_type_.empty() && last_type_ == type;
+  const std::size_t all = stream.size() + type.size() + metadata.size() + payload.size();
+  bool same_stream = !last_stream_.empty() && last_stream_ == stream;
+  bool same_type = !last_type_.empty() && last_type_ == type;
   const std::size_t fresh = (same_stream ? 0 : stream.size()) + (same_type ? 0 : type.size()) +
                             metadata.size() + payload.size();
+  std::shared_ptr<char[]> own;  // a large event's block of its own; the current one stays current
   if (block_ == nullptr || size_ - used_ < fresh) {
-    const std::size_t all = stream.size() + type.size() + metadata.size() + payload.size();
     if (all > kLargestBlock / 4) {
-      // A large event gets a block of its own; the current block stays current.
-      auto own = std::make_shared_for_overwrite<char[]>(all);
-      char* p = own.get();
-      auto put = [&p](std::string_view bytes) {
-        std::memcpy(p, bytes.data(), bytes.size());
-        std::string_view copy(p, bytes.size());
-        p += bytes.size();
-        return copy;
-      };
-      out.stream = put(stream);
-      out.type = put(type);
-      out.metadata = put(metadata);
-      out.payload = put(payload);
-      out.storage = std::move(own);
-      return;
+      own = std::make_shared_for_overwrite<char[]>(all);
+      same_stream = same_type = false;
+    } else {
+      size_ = std::max(next_size_, all);
+      next_size_ = std::min(next_size_ * 2, kLargestBlock);
+      block_ = std::make_shared_for_overwrite<char[]>(size_);
+      used_ = 0;
+      last_stream_ = last_type_ = {};
+      same_stream = same_type = false;
     }
-    size_ = std::max(next_size_, all);
-    next_size_ = std::min(next_size_ * 2, kLargestBlock);
-    block_ = std::make_shared_for_overwrite<char[]>(size_);
-    used_ = 0;
-    last_stream_ = last_type_ = {};
-    return keep(stream, type, metadata, payload, out);
   }
-  auto put = [this](std::string_view bytes) {
+  char* p = own != nullptr ? own.get() : block_.get() + used_;
+  auto put = [&p](std::string_view bytes) {
     if (bytes.empty()) return std::string_view();
-    char* p = block_.get() + used_;
     std::memcpy(p, bytes.data(), bytes.size());
-    used_ += bytes.size();
-    return std::string_view(p, bytes.size());
+    std::string_view copy(p, bytes.size());
+    p += bytes.size();
+    return copy;
   };
-  out.stream = same_stream ? last_stream_ : (last_stream_ = put(stream));
-  out.type = same_type ? last_type_ : (last_type_ = put(type));
+  out.stream = same_stream ? last_stream_ : put(stream);
+  out.type = same_type ? last_type_ : put(type);
   out.metadata = put(metadata);
   out.payload = put(payload);
+  if (own != nullptr) {
+    out.storage = std::move(own);
+    return;
+  }
+  used_ = static_cast<std::size_t>(p - block_.get());
+  last_stream_ = out.stream;
+  last_type_ = out.type;
   out.storage = block_;
 }
 

@@ -25,31 +25,32 @@ Uuid id_of(std::uint64_t n) {
 
 std::string email_of(std::uint64_t n) { return "user" + std::to_string(n) + "@msp.example"; }
 
+template <class Event>
+void apply(ProviderState& s, Event event) {
+  EventPayload e;
+  e.Set(std::move(event));
+  evolve(s, e, 1000);
+}
+
 void invite(ProviderState& s, std::uint64_t n) {
   fb::ProviderUserInvitedT invited;
   invited.provider_user_id = id_of(n);
   invited.email = email_of(n);
   invited.type = static_cast<std::int8_t>(ProviderUserType::kServiceUser);
-  EventPayload e;
-  e.Set(std::move(invited));
-  evolve(s, e, 1000);
+  apply(s, std::move(invited));
 }
 
 void remove(ProviderState& s, std::uint64_t n) {
   fb::ProviderUserRemovedT removed;
   removed.provider_user_id = id_of(n);
-  EventPayload e;
-  e.Set(std::move(removed));
-  evolve(s, e, 2000);
+  apply(s, std::move(removed));
 }
 
 void accept(ProviderState& s, std::uint64_t n) {
   fb::ProviderUserAcceptedT accepted;
   accepted.provider_user_id = id_of(n);
   accepted.user_id = id_of(1'000'000 + n);
-  EventPayload e;
-  e.Set(std::move(accepted));
-  evolve(s, e, 3000);
+  apply(s, std::move(accepted));
 }
 
 // Every user 1..n except `gone` is found by email and by id, and is the right one;
