@@ -4,7 +4,6 @@
 #include "portal/api/demo.h"
 
 #include <gtest/gtest.h>
-#include <stdlib.h>  // mkdtemp
 
 #include <algorithm>
 #include <filesystem>
@@ -17,6 +16,7 @@
 #include "portal/domain/enc_string.h"
 #include "portal/projections/catalog.h"
 #include "portal/projections/portal_views.h"
+#include "temp_dir.h"
 
 namespace portal {
 namespace {
@@ -29,15 +29,11 @@ namespace fs = std::filesystem;
 class DemoTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string templ = (fs::temp_directory_path() / "demo-test-XXXXXX").string();
-    ASSERT_NE(mkdtemp(templ.data()), nullptr);
-    dir_ = templ;
+    ASSERT_FALSE(dir_.empty()) << "could not create a temporary directory";
     open();
   }
   void TearDown() override {
-    engine_.reset();
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
+    engine_.reset();  // before temp_dir_ removes its directory
   }
 
   void open(api::DemoClock* history = nullptr) {
@@ -64,7 +60,8 @@ class DemoTest : public ::testing::Test {
     }
   }
 
-  std::string dir_;
+  test::TempDir temp_dir_{"demo-test"};
+  const std::string& dir_ = temp_dir_.path();
   std::unique_ptr<Engine> engine_;
 };
 
@@ -221,12 +218,12 @@ TEST_F(DemoTest, SeedsShapeTheDemoAndShareADataDirectory) {
   EXPECT_NE(two.staff.email, one.staff.email);
 
   // User ids follow the seed alone, whatever the data directory.
-  std::string templ = (fs::temp_directory_path() / "demo-test-XXXXXX").string();
-  ASSERT_NE(mkdtemp(templ.data()), nullptr);
   {
+    test::TempDir other_dir("demo-test");
+    ASSERT_FALSE(other_dir.path().empty());
     EngineOptions o;
     o.durability = es::Durability::kBuffered;
-    auto elsewhere = Engine::open(templ, o);
+    auto elsewhere = Engine::open(other_dir.path(), o);
     ASSERT_TRUE(elsewhere.ok()) << elsewhere.error().message;
     auto again = api::load_demo(*elsewhere.value(), other);
     ASSERT_TRUE(again.ok()) << again.error().message;
@@ -234,8 +231,6 @@ TEST_F(DemoTest, SeedsShapeTheDemoAndShareADataDirectory) {
     EXPECT_EQ(again->clients[2].owner.id, two.clients[2].owner.id);
     EXPECT_EQ(again->clients[2].owner.email, two.clients[2].owner.email);
   }
-  std::error_code ec;
-  fs::remove_all(templ, ec);
 
   api::DemoOptions bad;
   bad.clients = 26;

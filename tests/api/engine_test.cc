@@ -4,7 +4,6 @@
 #include "portal/api/engine.h"
 
 #include <gtest/gtest.h>
-#include <stdlib.h>  // mkdtemp
 #include <sys/stat.h>
 
 #include <atomic>
@@ -19,6 +18,7 @@
 
 #include "portal/domain/messages.h"
 #include "portal/domain/snapshot.h"
+#include "temp_dir.h"
 
 namespace portal {
 namespace {
@@ -63,16 +63,12 @@ struct ExpectedEvent {
 class EngineTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string templ = (fs::temp_directory_path() / "engine-test-XXXXXX").string();
-    ASSERT_NE(mkdtemp(templ.data()), nullptr);
-    dir_ = templ;
+    ASSERT_FALSE(dir_.empty()) << "could not create a temporary directory";
     open();
   }
 
   void TearDown() override {
-    engine_.reset();
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
+    engine_.reset();  // before temp_dir_ removes its directory
   }
 
   EngineOptions options() {
@@ -246,7 +242,8 @@ class EngineTest : public ::testing::Test {
     return *snapshot;
   }
 
-  std::string dir_;
+  test::TempDir temp_dir_{"engine-test"};
+  const std::string& dir_ = temp_dir_.path();
   std::uint64_t snapshot_every_ = EngineOptions{}.snapshot_every;
   int max_attempts_ = EngineOptions{}.max_attempts;
   es::Durability durability_ = es::Durability::kBuffered;

@@ -4,7 +4,6 @@
 // of its editor is either before the revocation in the log or refused; a command id
 // creates an item exactly once.
 #include <gtest/gtest.h>
-#include <stdlib.h>  // mkdtemp
 
 #include <atomic>
 #include <filesystem>
@@ -17,6 +16,7 @@
 
 #include "portal/api/engine.h"
 #include "portal/domain/messages.h"
+#include "temp_dir.h"
 
 namespace portal {
 namespace {
@@ -57,16 +57,12 @@ std::string numbered_name(int a, int b) {
 class EngineVaultTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string templ = (fs::temp_directory_path() / "engine-vault-test-XXXXXX").string();
-    ASSERT_NE(mkdtemp(templ.data()), nullptr);
-    dir_ = templ;
+    ASSERT_FALSE(dir_.empty()) << "could not create a temporary directory";
     open();
   }
 
   void TearDown() override {
-    engine_.reset();
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
+    engine_.reset();  // before temp_dir_ removes its directory
   }
 
   void open() {
@@ -185,7 +181,8 @@ class EngineVaultTest : public ::testing::Test {
     return ::testing::AssertionSuccess();
   }
 
-  std::string dir_;
+  test::TempDir temp_dir_{"engine-vault-test"};
+  const std::string& dir_ = temp_dir_.path();
   std::unique_ptr<Engine> engine_;
   std::atomic<d::Timestamp> now_{kStart};
   int max_attempts_ = 10;

@@ -6,7 +6,6 @@
 #include "portal/api/openapi.h"
 
 #include <gtest/gtest.h>
-#include <stdlib.h>    // mkdtemp
 #include <sys/wait.h>  // WEXITSTATUS
 
 #include <boost/json.hpp>
@@ -20,6 +19,7 @@
 #include "portal/api/engine.h"
 #include "portal/api/http.h"
 #include "portal/api/routes.h"
+#include "temp_dir.h"
 
 namespace portal {
 namespace {
@@ -52,9 +52,7 @@ std::string lower(std::string s) {
 class OpenApiTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string templ = (fs::temp_directory_path() / "openapi-test-XXXXXX").string();
-    ASSERT_NE(mkdtemp(templ.data()), nullptr);
-    dir_ = templ;
+    ASSERT_FALSE(dir_.empty()) << "could not create a temporary directory";
     EngineOptions o;
     o.durability = eventstore::Durability::kBuffered;
     auto opened = Engine::open((fs::path(dir_) / "data").string(), o);
@@ -72,9 +70,7 @@ class OpenApiTest : public ::testing::Test {
     api::add_openapi_route(router_);
   }
   void TearDown() override {
-    engine_.reset();
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
+    engine_.reset();  // before temp_dir_ removes its directory
   }
 
   std::string write(const std::string& name, const std::string& text) {
@@ -88,7 +84,8 @@ class OpenApiTest : public ::testing::Test {
     return run("'" NODE_PATH "' '" OPENAPI_VALIDATOR "' '" + path + "'");
   }
 
-  std::string dir_;
+  test::TempDir temp_dir_{"openapi-test"};
+  const std::string& dir_ = temp_dir_.path();
   std::unique_ptr<Engine> engine_;
   http::Router router_;
 };

@@ -3,7 +3,6 @@
 // wait_for_projection(min_position) (read-your-writes), and agree with the domain's
 // own states and rights.
 #include <gtest/gtest.h>
-#include <stdlib.h>  // mkdtemp
 
 #include <algorithm>
 #include <atomic>
@@ -13,6 +12,7 @@
 
 #include "portal/api/engine.h"
 #include "portal/projections/portal_views.h"
+#include "temp_dir.h"
 
 namespace portal {
 namespace {
@@ -37,9 +37,7 @@ d::Actor as(const d::UserId& id) { return d::Actor{id, false, 0, "192.0.2.7"}; }
 class ReadModels : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string templ = (fs::temp_directory_path() / "read-models-test-XXXXXX").string();
-    ASSERT_NE(mkdtemp(templ.data()), nullptr);
-    dir_ = templ;
+    ASSERT_FALSE(dir_.empty()) << "could not create a temporary directory";
     EngineOptions o;
     o.durability = es::Durability::kBuffered;
     o.clock = [this] { return now_.fetch_add(1'000'000); };
@@ -48,9 +46,7 @@ class ReadModels : public ::testing::Test {
     engine_ = std::move(opened.value());
   }
   void TearDown() override {
-    engine_.reset();
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
+    engine_.reset();  // before temp_dir_ removes its directory
   }
 
   // Runs a command that must succeed and waits until every read model has it.
@@ -71,7 +67,8 @@ class ReadModels : public ::testing::Test {
   }
   const pj::ProjectionDb& db() { return engine_->projection_db(); }
 
-  std::string dir_;
+  test::TempDir temp_dir_{"read-models-test"};
+  const std::string& dir_ = temp_dir_.path();
   std::atomic<d::Timestamp> now_{kStart};
   std::unique_ptr<Engine> engine_;
 };

@@ -3,7 +3,6 @@
 // years, the last microsecond of a day), and strings with quotes, backslashes and
 // control characters come back as they were sent.
 #include <gtest/gtest.h>
-#include <stdlib.h>  // mkdtemp
 
 #include <boost/json.hpp>
 
@@ -15,6 +14,7 @@
 #include "portal/api/engine.h"
 #include "portal/api/http.h"
 #include "portal/api/routes.h"
+#include "temp_dir.h"
 
 namespace portal {
 namespace {
@@ -29,9 +29,7 @@ constexpr std::int64_t kDay = 86'400'000'000;
 class WireTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string templ = (fs::temp_directory_path() / "wire-test-XXXXXX").string();
-    ASSERT_NE(mkdtemp(templ.data()), nullptr);
-    dir_ = templ;
+    ASSERT_FALSE(dir_.empty()) << "could not create a temporary directory";
     EngineOptions o;
     o.durability = eventstore::Durability::kBuffered;
     o.clock = [this] { return now_.load(); };
@@ -41,9 +39,7 @@ class WireTest : public ::testing::Test {
     api::add_routes(router_, *engine_, api::RoutesOptions{});
   }
   void TearDown() override {
-    engine_.reset();
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
+    engine_.reset();  // before temp_dir_ removes its directory
   }
 
   // As the named user ("staff" is staff); registered on their first request.
@@ -88,7 +84,8 @@ class WireTest : public ::testing::Test {
     return id;
   }
 
-  std::string dir_;
+  test::TempDir temp_dir_{"wire-test"};
+  const std::string& dir_ = temp_dir_.path();
   std::atomic<std::int64_t> now_{kY2k};
   std::unique_ptr<Engine> engine_;
   http::Router router_;
