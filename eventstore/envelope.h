@@ -35,7 +35,8 @@ Status view(std::uint64_t position, std::string_view stored, RocksDbEventStore::
 // The blocks that own the bytes of the events one read decodes (see
 // RecordedEvent). Blocks start at 4 KiB and double up to 64 KiB, so a read of one
 // event allocates little and a page of thousands allocates a few blocks; an
-// event larger than a quarter of the largest block gets a block of its own. A
+// event larger than a quarter of the largest block that does not fit in the
+// current one gets a block of its own (the current one stays current). A
 // stream or type equal to the previous event's in the same block is shared, not
 // copied again (a stream read repeats its name a thousand times).
 class EventBlocks {
