@@ -3,6 +3,7 @@
 #include <rocksdb/utilities/write_batch_with_index.h>
 
 #include <algorithm>
+#include <future>
 #include <limits>
 
 #include "keys.h"
@@ -181,24 +182,27 @@ std::uint64_t lowest_checkpoint(const std::vector<Runner::Target*>& targets) {
 }
 }  // namespace
 
-es::Result<std::size_t> Runner::apply_batch(std::vector<Target*>& targets, std::uint64_t up_to) {
-  const std::uint64_t low = lowest_checkpoint(targets);
-  if (low == std::numeric_limits<std::uint64_t>::max() || low >= up_to) return std::size_t{0};
-  const std::uint64_t from = low + 1;
-  const std::size_t limit =
-      static_cast<std::size_t>(std::min<std::uint64_t>(options_.batch_events, up_to - from + 1));
-
-  // The batch's events, read once and decoded once for every projection.
+// The events of one batch, read once and decoded once for every projection.
+struct Runner::Batch {
   struct Staged {
     ProjectedEvent event;
     std::string stream, type;
     Decoded decoded;
   };
+  std::uint64_t from = 0;  // the position asked for first
   std::vector<Staged> staged;
-  staged.reserve(limit);
+
+  std::uint64_t next() const { return staged.empty() ? from : staged.back().event.position + 1; }
+};
+
+es::Result<Runner::Batch> Runner::read_batch(std::uint64_t from, std::size_t limit) const {
+  Batch batch;
+  batch.from = from;
+  std::vector<Batch::Staged>& staged = batch.staged;
+  staged.reserve(limit);  // no reallocation below: events point into their own strings
   auto stage = [&](ProjectedEvent e, std::string_view stream, std::string_view type, std::string_view payload,
                    std::string_view metadata) {
-    Staged& s = staged.emplace_back();
+    Batch::Staged& s = staged.emplace_back();
     s.event = e;
     s.stream.assign(stream);
     s.type.assign(type);
@@ -229,12 +233,71 @@ es::Result<std::size_t> Runner::apply_batch(std::vector<Target*>& targets, std::
       stage(e, r.stream, r.type, r.payload, r.metadata);
     }
   }
-  for (Staged& s : staged) {
+  for (Batch::Staged& s : staged) {
     s.event.stream = s.stream;
     s.event.type = s.type;
     s.event.payload = &s.decoded.payload;
     s.event.actor = &s.decoded.actor;
   }
+  return batch;
+}
+
+// A bulk pass (catch-up, rebuild) reads and decodes the next batch on a thread of
+// its own while the projections fold the current one.
+class Runner::ReadAhead {
+ public:
+  ReadAhead(const Runner& runner, std::uint64_t up_to) : runner_(runner), up_to_(up_to) {}
+  ~ReadAhead() {
+    if (next_.valid()) next_.wait();
+  }
+  void set_up_to(std::uint64_t up_to) { up_to_ = up_to; }
+
+  // The batch from `from`: the one read ahead when it starts there, else read now.
+  // Then starts reading the batch after it.
+  es::Result<Batch> take(std::uint64_t from) {
+    es::Result<Batch> batch = es::Status::ok_status();
+    if (next_.valid() && next_from_ == from) {
+      batch = next_.get();
+    } else {
+      if (next_.valid()) next_.wait();
+      batch = read(from, up_to_);
+    }
+    if (batch.ok() && !batch->staged.empty() && batch->next() <= up_to_) {
+      next_from_ = batch->next();
+      next_ = std::async(std::launch::async, [this, f = next_from_, to = up_to_] { return read(f, to); });
+    } else {
+      next_ = {};
+    }
+    return batch;
+  }
+
+ private:
+  es::Result<Batch> read(std::uint64_t from, std::uint64_t up_to) const {
+    if (from > up_to) return Batch{from, {}};
+    const auto limit =
+        static_cast<std::size_t>(std::min<std::uint64_t>(runner_.options_.batch_events, up_to - from + 1));
+    return runner_.read_batch(from, limit);
+  }
+
+  const Runner& runner_;
+  std::uint64_t up_to_;
+  std::uint64_t next_from_ = 0;
+  std::future<es::Result<Batch>> next_;
+};
+
+es::Result<std::size_t> Runner::apply_batch(std::vector<Target*>& targets, std::uint64_t up_to,
+                                            ReadAhead* ahead) {
+  const std::uint64_t low = lowest_checkpoint(targets);
+  if (low == std::numeric_limits<std::uint64_t>::max() || low >= up_to) return std::size_t{0};
+  const std::uint64_t from = low + 1;
+  es::Result<Batch> read = es::Status::ok_status();
+  if (ahead != nullptr) {
+    read = ahead->take(from);
+  } else {
+    read = read_batch(from, static_cast<std::size_t>(std::min<std::uint64_t>(options_.batch_events, up_to - from + 1)));
+  }
+  if (!read.ok()) return read.status();
+  const std::vector<Batch::Staged>& staged = read->staged;
 
   // Each projection folds the batch into its own WriteBatch, committed with its
   // checkpoint; projections fold in parallel.
@@ -258,7 +321,7 @@ es::Result<std::size_t> Runner::apply_batch(std::vector<Target*>& targets, std::
                                                                /*overwrite_key=*/true);
     }
     BatchRows rows(indexed.get(), &plain, db_.db(), t.prefix);
-    for (const Staged& s : staged) {
+    for (const Batch::Staged& s : staged) {
       const ProjectedEvent& e = s.event;
       if (lane.failure || lane.reached >= e.position) continue;
       std::optional<std::string> error = s.decoded.error;
@@ -328,9 +391,10 @@ es::Status Runner::catch_up(const ProgressFn& progress, std::optional<std::uint6
   for (auto& t : serving_) targets.push_back(t.get());
   const std::uint64_t goal = std::min(store_.last_position(), up_to.value_or(store_.last_position()));
   ProgressMeter meter(progress, std::min(goal, lowest_checkpoint(targets)), goal);
+  ReadAhead ahead(*this, goal);
   while (true) {
     std::lock_guard lock(apply_mu_);
-    auto n = apply_batch(targets, goal);
+    auto n = apply_batch(targets, goal, &ahead);
     if (!n.ok()) return n.status();
     const std::uint64_t low = lowest_checkpoint(targets);
     meter.at(std::min(low, goal));
@@ -477,10 +541,12 @@ es::Status Runner::rebuild(const std::vector<std::string>& names, const Progress
   };
   // Most of the log without holding up the serving generations ...
   ProgressMeter meter(progress, lowest_checkpoint(targets), store_.last_position());
+  ReadAhead ahead(*this, store_.last_position());
   while (true) {
     const std::uint64_t last = store_.last_position();
     if (lowest_checkpoint(targets) + options_.batch_events >= last) break;
-    auto n = apply_batch(targets, last);
+    ahead.set_up_to(last);
+    auto n = apply_batch(targets, last, &ahead);
     if (!n.ok()) return n.status();
     if (auto f = failed()) return *f;
     meter.grow_to(last);

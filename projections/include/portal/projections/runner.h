@@ -93,9 +93,13 @@ class Runner {
 
  private:
   Runner(eventstore::EventStore& store, ProjectionDb& db, RunnerOptions options);
-  // Folds up to batch_events events after the targets' lowest checkpoint into them.
-  // Returns how many events were read.
-  eventstore::Result<std::size_t> apply_batch(std::vector<Target*>& targets, std::uint64_t up_to);
+  struct Batch;
+  class ReadAhead;
+  eventstore::Result<Batch> read_batch(std::uint64_t from, std::size_t limit) const;
+  // Folds up to batch_events events after the targets' lowest checkpoint into them,
+  // taking them from `ahead` when given. Returns how many events were read.
+  eventstore::Result<std::size_t> apply_batch(std::vector<Target*>& targets, std::uint64_t up_to,
+                                              ReadAhead* ahead = nullptr);
   void follow();
 
   eventstore::EventStore& store_;
