@@ -1,10 +1,16 @@
 #include "http/log.h"
 
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <memory>
+#include <mutex>
+#include <string>
 
 #include <spdlog/async.h>
-#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/sinks/base_sink.h>
 #include <spdlog/spdlog.h>
 
 #include "text/text.h"
@@ -18,6 +24,33 @@ namespace {
 LogFormat g_format = LogFormat::kJson;
 std::shared_ptr<spdlog::logger> g_logger;
 
+// stderr in blocks: access lines gather until 64 KiB, a message other than an
+// access line, or the periodic flush (every second) writes them out. Under load
+// that is one write() for hundreds of lines instead of one per request.
+class BufferedStderrSink final : public spdlog::sinks::base_sink<std::mutex> {
+ protected:
+  void sink_it_(const spdlog::details::log_msg& msg) override {
+    spdlog::memory_buf_t formatted;
+    formatter_->format(msg, formatted);
+    buffer_.append(formatted.data(), formatted.size());
+    if (buffer_.size() >= kBlock) flush_();
+  }
+  void flush_() override {
+    std::size_t done = 0;
+    while (done < buffer_.size()) {
+      const ssize_t n = ::write(STDERR_FILENO, buffer_.data() + done, buffer_.size() - done);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) break;  // stderr closed or full disk: the lines cannot go anywhere
+      done += static_cast<std::size_t>(n);
+    }
+    buffer_.clear();
+  }
+
+ private:
+  static constexpr std::size_t kBlock = 64 << 10;
+  std::string buffer_;
+};
+
 spdlog::logger& logger() {
   if (!g_logger) init_logging(g_format);
   return *g_logger;
@@ -29,6 +62,7 @@ void log_message(spdlog::level::level_enum level, std::string_view message) {
   } else {
     logger().log(level, "{}", message);
   }
+  logger().flush();  // operational messages are rare and awaited: out at once
 }
 
 }  // namespace
@@ -37,7 +71,7 @@ void init_logging(LogFormat format) {
   g_format = format;
   if (g_logger) return;
   spdlog::init_thread_pool(8192, 1);
-  auto sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
+  auto sink = std::make_shared<BufferedStderrSink>();
   // Block rather than drop when the queue is full: an access log with holes is
   // worse than a request that waits for stderr.
   g_logger = std::make_shared<spdlog::async_logger>("portald", sink, spdlog::thread_pool(),
@@ -50,6 +84,7 @@ void init_logging(LogFormat format) {
   }
   g_logger->flush_on(spdlog::level::warn);
   spdlog::set_default_logger(g_logger);
+  spdlog::flush_every(std::chrono::seconds(1));
 }
 
 void flush_logging() {

@@ -1,7 +1,8 @@
 // portald's logging through spdlog, to stderr: one line per request (the access
 // log) and operational messages, as JSON lines (for log shippers) or text (for
 // people at a terminal). Writing happens on spdlog's background thread so that a
-// slow terminal or pipe does not stall the I/O threads.
+// slow terminal or pipe does not stall the I/O threads. Access lines are written
+// in blocks (64 KiB, or every second); other messages are written at once.
 #pragma once
 
 #include <cstddef>
