@@ -386,7 +386,7 @@ class AggregateLoader {
   // expected versions catch whatever staleness remains.
   Expected<Loaded> load(const std::string& stream) {
     if (auto hit = cache_.get(stream)) return *std::move(hit);
-    return load_from_store(stream);
+    return load_once(stream);
   }
 
   // For queries, which no append will check: a cached entry is used only if it is at
@@ -395,7 +395,10 @@ class AggregateLoader {
     auto head = store_.stream_head(stream);
     if (!head.ok()) return store_error(head.status(), "reading the head of " + stream);
     if (auto hit = cache_.get(stream); hit && hit->version == *head) return *std::move(hit);
-    return load_from_store(stream);
+    auto loaded = load_once(stream);
+    // A load already under way may have read the stream before our head.
+    if (loaded.ok() && !at_least(loaded->version, *head)) return load_from_store(stream);
+    return loaded;
   }
 
   // After an append: the state the command decided on, evolved with what it wrote.
@@ -431,6 +434,7 @@ class AggregateLoader {
   void invalidate(const std::string& stream) { cache_.erase(stream); }
 
   std::uint64_t snapshots_written() const { return snapshots_written_.load(std::memory_order_relaxed); }
+  std::uint64_t cold_loads() const { return cold_loads_.load(std::memory_order_relaxed); }
 
   // Whether the cache still holds each stream at the version `served` saw.
   bool unchanged(const std::vector<std::pair<std::string, Loaded>>& served) {
@@ -441,7 +445,61 @@ class AggregateLoader {
   }
 
  private:
+  // One load of a stream at a time: callers that miss the cache while a load of the
+  // same stream is under way wait for it and share its result. Without this, a
+  // burst of commands on a large provider after a restart would each decode it
+  // (its snapshot and the events after it), in parallel, many times over.
+  struct Flight {
+    std::mutex mu;
+    std::condition_variable landed;
+    std::optional<Expected<Loaded>> result;
+  };
+
+  Expected<Loaded> load_once(const std::string& stream) {
+    std::shared_ptr<Flight> flight;
+    bool leader = false;
+    {
+      std::lock_guard lock(flights_mu_);
+      auto [it, inserted] = flights_.try_emplace(stream);
+      if (inserted) it->second = std::make_shared<Flight>();
+      flight = it->second;
+      leader = inserted;
+    }
+    if (!leader) {
+      std::unique_lock lock(flight->mu);
+      flight->landed.wait(lock, [&] { return flight->result.has_value(); });
+      return *flight->result;
+    }
+    // Lands the flight however the load ends, an exception included: no caller
+    // waits for a load nobody runs.
+    struct Landing {
+      AggregateLoader& loader;
+      const std::string& stream;
+      Flight& flight;
+      Expected<Loaded> result = Error::unavailable("The load of " + stream + " was interrupted; try again.");
+      ~Landing() {
+        {
+          std::lock_guard lock(loader.flights_mu_);
+          loader.flights_.erase(stream);
+        }
+        {
+          std::lock_guard lock(flight.mu);
+          flight.result = result;
+        }
+        flight.landed.notify_all();
+      }
+    } landing{*this, stream, *flight};
+    // The cache may have been filled between the caller's miss and this flight.
+    if (auto hit = cache_.get(stream)) {
+      landing.result = *std::move(hit);
+    } else {
+      landing.result = load_from_store(stream);
+    }
+    return landing.result;
+  }
+
   Expected<Loaded> load_from_store(const std::string& stream) {
+    cold_loads_.fetch_add(1, std::memory_order_relaxed);
     std::optional<Aggregate> state = empty_aggregate(stream);
     if (!state) return Error::failed_precondition("The engine cannot load stream '" + stream + "'.");
     // The head first: a stream that does not exist yet (a command's new ids) costs
@@ -517,6 +575,9 @@ class AggregateLoader {
   }
 
   std::atomic<std::uint64_t> snapshots_written_{0};
+  std::atomic<std::uint64_t> cold_loads_{0};
+  std::mutex flights_mu_;
+  std::unordered_map<std::string, std::shared_ptr<Flight>> flights_;
 
   es::EventStore& store_;
   AggregateCache cache_;
@@ -1074,6 +1135,9 @@ eventstore::EventStore& Engine::store() {
 
 std::uint64_t Engine::snapshots_written() const {
   return impl_->loader.snapshots_written();
+}
+std::uint64_t Engine::cold_loads() const {
+  return impl_->loader.cold_loads();
 }
 
 projections::ProjectionDb& Engine::projection_db() {

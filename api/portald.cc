@@ -290,6 +290,9 @@ int main(int argc, char** argv) {
         samples.push_back({"portal_engine_snapshots_written_total",
                            "Aggregate snapshots the engine wrote since start.", "counter",
                            static_cast<double>(engine->snapshots_written())});
+        samples.push_back({"portal_engine_cold_loads_total",
+                           "Aggregates the engine loaded from the store (not cached) since start.", "counter",
+                           static_cast<double>(engine->cold_loads())});
         if (auto* rocks = dynamic_cast<eventstore::RocksDbEventStore*>(&engine->store())) {
           samples.push_back(
               {"portal_store_group_commits_total",

@@ -615,6 +615,44 @@ TEST_F(EngineTest, SixtyFourCallersInvitingIntoOneProviderAllSucceed) {
   EXPECT_EQ(provider(p.id).users.size(), 1u + kCallers * kInvites);
 }
 
+// After a restart, a burst of commands on a large provider loads it from the store
+// once: the callers that need it while it loads wait for that load.
+TEST_F(EngineTest, ABurstOnAColdLargeProviderLoadsItOnce) {
+  const d::UserId owner = register_user("owner@cold.example");
+  const Provider p = set_up_provider(owner, "owner@cold.example");
+  for (int batch = 0; batch < 150; ++batch) {
+    std::vector<std::string> emails;
+    for (int i = 0; i < 20; ++i)
+      emails.push_back("u" + std::to_string(batch) + "-" + std::to_string(i) + "@cold.example");
+    must(d::InviteProviderUsers{p.id, emails, d::ProviderUserType::kServiceUser}, as(owner));
+  }
+  auto rename = [&](int n) {
+    return engine_->execute(
+        d::UpdateProvider{p.id, "Cold " + std::to_string(n), "Cold IT Ltd", "billing@cold.example"}, as(owner));
+  };
+  // What one such command loads on a cold engine.
+  reopen();
+  ASSERT_TRUE(rename(0).ok());
+  const std::uint64_t one = engine_->cold_loads();
+  ASSERT_GE(one, 1u);
+
+  reopen();
+  constexpr int kCallers = 32;
+  std::latch start(kCallers);
+  std::atomic<int> failed{0};
+  std::vector<std::thread> callers;
+  for (int c = 1; c <= kCallers; ++c) {
+    callers.emplace_back([&, c] {
+      start.arrive_and_wait();
+      if (!rename(c).ok()) ++failed;
+    });
+  }
+  for (auto& t : callers) t.join();
+  EXPECT_EQ(failed.load(), 0);
+  EXPECT_EQ(engine_->cold_loads(), one) << "streams were loaded from the store more than once at a time";
+  EXPECT_EQ(provider(p.id).users.size(), 1u + 150 * 20);
+}
+
 TEST_F(EngineTest, OneOrganizationAddedToTwoProvidersAtOnceJoinsExactlyOne) {
   constexpr int kRounds = 200;
   Racer racer(*engine_);

@@ -599,6 +599,7 @@ TEST(Portald, ServesHealthMetricsLimitsKeepAliveAndStopsOnSigterm) {
       EXPECT_THAT(metrics.body, HasSubstr("portal_store_last_position "));
       EXPECT_THAT(metrics.body, HasSubstr("portal_store_group_commits_total "));
       EXPECT_THAT(metrics.body, HasSubstr("portal_engine_snapshots_written_total "));
+      EXPECT_THAT(metrics.body, HasSubstr("portal_engine_cold_loads_total "));
     }
     {
       Connection c(portald.port());

@@ -92,6 +92,10 @@ class Engine {
 
   // Aggregate snapshots written since open (EngineOptions::snapshot_every).
   std::uint64_t snapshots_written() const;
+  // Aggregates loaded from the store (their snapshot and the events after it) since
+  // open, because the cache did not hold them. Callers that need a stream while it
+  // is being loaded wait for that load instead of starting their own.
+  std::uint64_t cold_loads() const;
 
   // The read models, in data-dir/projections. runner() is nullptr when
   // EngineOptions::projections is off.
