@@ -12,7 +12,9 @@
 namespace portal::domain {
 namespace {
 
-using Strings = SharedChunks<std::string, 4>;  // small chunks: boundaries are crossed often
+// Small chunks in small blocks (4 elements a chunk, 2 chunks a block): chunk and
+// block boundaries are crossed often.
+using Strings = SharedChunks<std::string, 4, 2>;
 
 std::vector<std::string> values(const Strings& s) { return std::vector<std::string>(s.begin(), s.end()); }
 
@@ -57,6 +59,26 @@ TEST(SharedChunks, ACopyIsUnaffectedByChangesToEitherSide) {
   third.mutable_at(8) = "last";
   expected_copy[8] = "last";
   EXPECT_EQ(values(third), expected_copy);
+}
+
+TEST(SharedChunks, ACopySharesWhatNeitherSideChanged) {
+  Strings original = numbered(20);  // blocks [0, 8), [8, 16), [16, 20)
+  Strings copy = original;
+  for (std::size_t i = 0; i < 20; ++i) EXPECT_EQ(&copy[i], &original[i]) << i;
+  copy.mutable_at(9) = "changed";  // the chunk [8, 12) of the second block
+  for (std::size_t i = 0; i < 20; ++i) {
+    if (i >= 8 && i < 12) {
+      EXPECT_NE(&copy[i], &original[i]) << i;
+    } else {
+      EXPECT_EQ(&copy[i], &original[i]) << i << ": an unchanged chunk was copied";
+    }
+  }
+  EXPECT_EQ(original[9], "v9");
+  copy.push_back("v20");  // the last chunk [16, 20) is full: a new chunk, the block's others shared
+  for (std::size_t i = 16; i < 20; ++i) EXPECT_EQ(&copy[i], &original[i]) << i;
+  EXPECT_EQ(copy.size(), 21u);
+  EXPECT_EQ(original.size(), 20u);
+  EXPECT_EQ(copy.back(), "v20");
 }
 
 TEST(SharedChunks, EraseIfRemovesMatchesAndLeavesCopiesAlone) {

@@ -1,8 +1,10 @@
-// A sequence whose copies share their storage in fixed-size chunks. Copying one
-// costs a pointer per chunk, and changing an element copies only the chunk that
-// holds it (copy on write). An aggregate's state is copied for every command that
-// changes it, so a list that grows with the aggregate (a provider's users) must not
-// be copied element by element.
+// A sequence whose copies share their storage in fixed-size chunks, gathered in
+// blocks of kBlock chunks. Copying one costs a pointer per block (one per 4,096
+// elements by default), and changing an element copies only its block's chunk
+// pointers and the chunk that holds it (copy on write). An aggregate's state is
+// copied for every command that changes it, so a list that grows with the
+// aggregate (a provider's users) must not be copied element by element, nor chunk
+// by chunk.
 #pragma once
 
 #include <cstddef>
@@ -14,9 +16,11 @@
 
 namespace portal::domain {
 
-template <class T, std::size_t kChunk = 64>
+template <class T, std::size_t kChunk = 64, std::size_t kBlock = 64>
 class SharedChunks {
   using Chunk = std::vector<T>;
+  using Block = std::vector<std::shared_ptr<Chunk>>;
+  static constexpr std::size_t kPerBlock = kChunk * kBlock;
 
  public:
   using value_type = T;
@@ -55,7 +59,9 @@ class SharedChunks {
   bool empty() const { return size_ == 0; }
   void reserve(std::size_t) {}  // chunks are allocated as they fill
 
-  const T& operator[](std::size_t i) const { return (*chunks_[i / kChunk])[i % kChunk]; }
+  const T& operator[](std::size_t i) const {
+    return (*(*blocks_[i / kPerBlock])[(i % kPerBlock) / kChunk])[i % kChunk];
+  }
   const T& at(std::size_t i) const {
     if (i >= size_) throw std::out_of_range("SharedChunks::at");
     return (*this)[i];
@@ -66,15 +72,20 @@ class SharedChunks {
   const_iterator end() const { return {this, size_}; }
 
   // The element, in a chunk this sequence no longer shares.
-  T& mutable_at(std::size_t i) { return owned(i / kChunk)[i % kChunk]; }
+  T& mutable_at(std::size_t i) { return owned(i / kPerBlock, (i % kPerBlock) / kChunk)[i % kChunk]; }
 
   template <class... Args>
   T& emplace_back(Args&&... args) {
-    if (size_ % kChunk == 0) {
-      chunks_.push_back(std::make_shared<Chunk>());
-      chunks_.back()->reserve(kChunk);
+    if (size_ % kPerBlock == 0) {
+      blocks_.push_back(std::make_shared<Block>());
+      blocks_.back()->reserve(kBlock);
     }
-    Chunk& last = owned(chunks_.size() - 1);
+    if (size_ % kChunk == 0) {
+      auto chunk = std::make_shared<Chunk>();
+      chunk->reserve(kChunk);
+      owned(blocks_.size() - 1).push_back(std::move(chunk));
+    }
+    Chunk& last = owned(blocks_.size() - 1, (size_ % kPerBlock) / kChunk);
     ++size_;
     return last.emplace_back(std::forward<Args>(args)...);
   }
@@ -92,20 +103,25 @@ class SharedChunks {
   }
 
  private:
-  // A chunk shared with another copy is copied before it changes. use_count() is
-  // exact enough here: whoever changes this sequence owns it, so no other thread
-  // can be adding a reference through it.
-  Chunk& owned(std::size_t c) {
-    if (chunks_[c].use_count() != 1) {
-      auto copy = std::make_shared<Chunk>();
-      copy->reserve(kChunk);
-      copy->insert(copy->end(), chunks_[c]->begin(), chunks_[c]->end());
-      chunks_[c] = std::move(copy);
+  // A block or chunk shared with another copy is copied before it changes.
+  // use_count() is exact enough here: whoever changes this sequence owns it, so no
+  // other thread can be adding a reference through it.
+  template <class V>
+  static V& owned_ptr(std::shared_ptr<V>& p, std::size_t capacity) {
+    if (p.use_count() != 1) {
+      auto copy = std::make_shared<V>();
+      copy->reserve(capacity);
+      copy->insert(copy->end(), p->begin(), p->end());
+      p = std::move(copy);
     }
-    return *chunks_[c];
+    return *p;
   }
+  Block& owned(std::size_t b) { return owned_ptr(blocks_[b], kBlock); }
+  // A chunk in a block of its own: a chunk of a block just copied is shared with the
+  // block it was copied from, and is copied in turn.
+  Chunk& owned(std::size_t b, std::size_t c) { return owned_ptr(owned(b)[c], kChunk); }
 
-  std::vector<std::shared_ptr<Chunk>> chunks_;
+  std::vector<std::shared_ptr<Block>> blocks_;
   std::size_t size_ = 0;
 };
 
