@@ -22,22 +22,40 @@ std::map<PlanType, int> seat_map(const std::vector<fb::PlanSeatMinimum>& minimum
 
 }  // namespace
 
+namespace {
+
+std::shared_ptr<const ProviderUserIndex::Level> index_level(const SharedChunks<ProviderUser>& users,
+                                                            std::size_t from, std::size_t to) {
+  auto level = std::make_shared<ProviderUserIndex::Level>();
+  level->from = from;
+  level->to = to;
+  level->by_email.reserve(to - from);
+  level->by_id.reserve(to - from);
+  for (std::size_t i = from; i < to; ++i) {
+    level->by_email.emplace(users[i].email, static_cast<std::uint32_t>(i));  // the first one wins,
+    level->by_id.emplace(users[i].id, static_cast<std::uint32_t>(i));        // as in a scan
+  }
+  return level;
+}
+
+}  // namespace
+
 void ProviderState::index_users() {
-  // The tail may grow with the index (a 64th of it): rebuilding then costs each
-  // added user about the same whatever the provider's size, and a lookup scans
-  // a tail of at most max(kTail, covered / 64) users.
-  if (user_index != nullptr && user_index->covered <= users.size() &&
-      users.size() - user_index->covered < std::max(ProviderUserIndex::kTail, user_index->covered / 64)) {
-    return;
-  }
+  if (user_index != nullptr && user_index->covered() > users.size()) user_index = nullptr;  // users removed
+  const std::size_t covered = user_index != nullptr ? user_index->covered() : 0;
+  if (users.size() - covered < ProviderUserIndex::kTail && user_index != nullptr) return;
+  if (users.size() == covered) return;
   auto index = std::make_shared<ProviderUserIndex>();
-  index->by_email.reserve(users.size());
-  index->by_id.reserve(users.size());
-  for (std::size_t i = 0; i < users.size(); ++i) {
-    index->by_email.emplace(users[i].email, static_cast<std::uint32_t>(i));  // the first one wins,
-    index->by_id.emplace(users[i].id, static_cast<std::uint32_t>(i));        // as in a scan
+  if (user_index != nullptr) index->levels = user_index->levels;
+  auto& levels = index->levels;
+  levels.push_back(index_level(users, covered, users.size()));
+  auto size = [](const auto& level) { return level->to - level->from; };
+  while (levels.size() >= 2 &&
+         size(levels.back()) * ProviderUserIndex::kMergeRatio >= size(levels[levels.size() - 2])) {
+    const std::size_t from = levels[levels.size() - 2]->from, to = levels.back()->to;
+    levels.pop_back();
+    levels.back() = index_level(users, from, to);
   }
-  index->covered = users.size();
   user_index = std::move(index);
 }
 
@@ -46,15 +64,17 @@ namespace {
 // The index's answer if it is one (checked against the user it names), else a scan
 // of the users it does not cover (all of them without an index).
 template <class Map, class Key, class Match>
-std::optional<std::size_t> indexed_position(const ProviderState& s, const Map ProviderUserIndex::*map,
+std::optional<std::size_t> indexed_position(const ProviderState& s, const Map ProviderUserIndex::Level::*map,
                                             const Key& key, Match match) {
   std::size_t from = 0;
-  if (s.user_index != nullptr && s.user_index->covered <= s.users.size()) {
-    const Map& m = (*s.user_index).*map;
-    if (auto it = m.find(key); it != m.end() && it->second < s.users.size() && match(s.users[it->second])) {
-      return it->second;
+  if (s.user_index != nullptr && s.user_index->covered() <= s.users.size()) {
+    for (const auto& level : s.user_index->levels) {
+      const Map& m = (*level).*map;
+      if (auto it = m.find(key); it != m.end() && it->second < s.users.size() && match(s.users[it->second])) {
+        return it->second;
+      }
     }
-    from = s.user_index->covered;
+    from = s.user_index->covered();
   }
   for (std::size_t i = from; i < s.users.size(); ++i)
     if (match(s.users[i])) return i;
@@ -64,7 +84,8 @@ std::optional<std::size_t> indexed_position(const ProviderState& s, const Map Pr
 }  // namespace
 
 std::optional<std::size_t> ProviderState::user_position(const ProviderUserId& id) const {
-  return indexed_position(*this, &ProviderUserIndex::by_id, id, [&](const ProviderUser& u) { return u.id == id; });
+  return indexed_position(*this, &ProviderUserIndex::Level::by_id, id,
+                          [&](const ProviderUser& u) { return u.id == id; });
 }
 
 const ProviderUser* ProviderState::user(const ProviderUserId& id) const {
@@ -75,7 +96,7 @@ const ProviderUser* ProviderState::user_by_user_id(const UserId& user_id) const 
   return find_in(users, [&](const ProviderUser& u) { return u.user_id == user_id; });
 }
 const ProviderUser* ProviderState::user_by_email(std::string_view lower_email) const {
-  const auto i = indexed_position(*this, &ProviderUserIndex::by_email, lower_email,
+  const auto i = indexed_position(*this, &ProviderUserIndex::Level::by_email, lower_email,
                                   [&](const ProviderUser& u) { return u.email == lower_email; });
   return i ? &users[*i] : nullptr;
 }

@@ -85,8 +85,43 @@ TEST(ProviderUsers, EveryUserIsFoundByEmailAndIdAsTheProviderGrows) {
   }
   expect_exactly(s, kUsers);
   ASSERT_NE(s.user_index, nullptr);
-  EXPECT_GT(s.user_index->covered, kUsers - ProviderUserIndex::kTail) << "the index was not kept up";
-  EXPECT_LT(s.user_index->covered, kUsers) << "the last users are meant to be in the tail here";
+  EXPECT_GT(s.user_index->covered(), kUsers - ProviderUserIndex::kTail) << "the index was not kept up";
+  EXPECT_LT(s.user_index->covered(), kUsers) << "the last users are meant to be in the tail here";
+}
+
+// However large the provider, its index is a few levels and a short tail, and a
+// copy of the state (each command makes one) shares them.
+TEST(ProviderUsers, ALargeProviderIsIndexedInAFewLevelsThatCopiesShare) {
+  ProviderState s;
+  s.exists = true;
+  constexpr std::uint64_t kUsers = 40'000;
+  std::size_t most_levels = 0;
+  for (std::uint64_t i = 1; i <= kUsers; ++i) {
+    invite(s, i);
+    ASSERT_NE(s.user_index, nullptr);
+    most_levels = std::max(most_levels, s.user_index->levels.size());
+    ASSERT_LT(s.users.size() - s.user_index->covered(), ProviderUserIndex::kTail) << "after user " << i;
+  }
+  // Each level holds less than an eighth of the one before it.
+  EXPECT_LE(most_levels, 6u);
+  for (std::size_t l = 1; l < s.user_index->levels.size(); ++l) {
+    const auto& a = *s.user_index->levels[l - 1];
+    const auto& b = *s.user_index->levels[l];
+    EXPECT_EQ(b.from, a.to) << "level " << l << " does not follow the one before it";
+    EXPECT_LT((b.to - b.from) * ProviderUserIndex::kMergeRatio, a.to - a.from) << "level " << l;
+  }
+  for (std::uint64_t i = 1; i <= kUsers; i += 997) {
+    ASSERT_NE(s.user_by_email(email_of(i)), nullptr) << i;
+    EXPECT_EQ(s.user(id_of(i)), s.user_by_email(email_of(i))) << i;
+  }
+
+  ProviderState copy = s;
+  for (std::uint64_t i = kUsers + 1; i <= kUsers + ProviderUserIndex::kTail; ++i) invite(copy, i);
+  ASSERT_NE(copy.user_index, s.user_index);
+  EXPECT_EQ(copy.user_index->levels.front(), s.user_index->levels.front())
+      << "the copy re-indexed the users it shares with the original";
+  expect_exactly(copy, kUsers + ProviderUserIndex::kTail);
+  EXPECT_EQ(s.user_by_email(email_of(kUsers + 1)), nullptr);
 }
 
 TEST(ProviderUsers, RemovalsAndCopiesAnswerForTheirOwnUsers) {
@@ -125,7 +160,7 @@ TEST(ProviderUsers, ASnapshotsStateFindsEveryUser) {
   ASSERT_TRUE(decoded.ok()) << decoded.error().message;
   expect_exactly(decoded.value(), kUsers, {7});
   ASSERT_NE(decoded.value().user_index, nullptr);
-  EXPECT_EQ(decoded.value().user_index->covered, kUsers - 1);
+  EXPECT_EQ(decoded.value().user_index->covered(), kUsers - 1);
   // And it keeps growing from there.
   ProviderState grown = decoded.value();
   for (std::uint64_t i = kUsers + 1; i <= kUsers + 300; ++i) invite(grown, i);

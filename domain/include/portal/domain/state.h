@@ -56,19 +56,30 @@ struct ClientLink {
 };
 
 // Where a provider's users sit in ProviderState::users, by email and by id, for
-// the first `covered` users. Copies of the state share one index; it is rebuilt,
-// never changed, once max(kTail, covered / 64) users have been added after it (or
-// after a removal, which moves users). A lookup checks the index, then the users added since, one
-// by one. A user's email and id never change, so an entry stays true.
+// the first covered() users: levels of immutable maps, shared by copies of the
+// state, each covering the users after the level before it. The users added after
+// the last level (fewer than kTail) are looked up one by one; once kTail of them
+// have gathered they become a level, and a level is merged into the one before it
+// once it holds an eighth as many users (as in a log-structured merge tree). An
+// added user is thus indexed a bounded number of times, however large the
+// provider, and a lookup checks one map per level (a few) and at most kTail users.
+// A removal moves users: the index is then built again. A user's email and id
+// never change, so an entry stays true.
 struct ProviderUserIndex {
   static constexpr std::size_t kTail = 256;
+  static constexpr std::size_t kMergeRatio = 8;
   struct StringHash {
     using is_transparent = void;
     std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
   };
-  std::unordered_map<std::string, std::uint32_t, StringHash, std::equal_to<>> by_email;
-  std::unordered_map<ProviderUserId, std::uint32_t> by_id;
-  std::size_t covered = 0;
+  struct Level {
+    std::size_t from = 0, to = 0;  // users [from, to)
+    std::unordered_map<std::string, std::uint32_t, StringHash, std::equal_to<>> by_email;
+    std::unordered_map<ProviderUserId, std::uint32_t> by_id;
+  };
+  std::vector<std::shared_ptr<const Level>> levels;  // oldest users first
+
+  std::size_t covered() const { return levels.empty() ? 0 : levels.back()->to; }
 };
 
 struct ProviderState {
@@ -88,7 +99,8 @@ struct ProviderState {
   Timestamp creation_date = 0;
 
   // Brings user_index up to date after `users` changed (evolve and snapshot
-  // decoding call it): rebuilt when missing, stale, or kTail users behind.
+  // decoding call it): a level for every kTail users added, all of it again after
+  // a removal.
   void index_users();
   std::optional<std::size_t> user_position(const ProviderUserId& id) const;
   const ProviderUser* user(const ProviderUserId& id) const;
