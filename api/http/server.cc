@@ -44,14 +44,24 @@ struct Server::Impl {
 
   // Declared after everything sessions touch: destroyed first, so the handlers it
   // still owns (and the sessions they keep alive) go while those are valid.
-  asio::io_context ioc;
-  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
+  // One event loop per I/O thread, each serving the connections dealt to it at
+  // accept (round robin) from start to end: no lock shared by the loops, no
+  // completion handed from one thread to another. The first loop also runs the
+  // acceptor and the signals.
+  asio::io_context ioc{1};
+  std::vector<std::unique_ptr<asio::io_context>> more_loops;  // for threads 2..n
+  std::size_t next_loop = 0;                                   // the acceptor's, on ioc
+  std::vector<asio::executor_work_guard<asio::io_context::executor_type>> work;
   std::optional<tcp::acceptor> acceptor;
   std::optional<asio::signal_set> signals;
   std::vector<std::thread> threads;
   // After ioc: destroyed before it, with any handler it still holds.
   std::optional<asio::thread_pool> workers;
 
+  asio::io_context& loop_for_next_connection() {
+    const std::size_t i = next_loop++ % (more_loops.size() + 1);
+    return i == 0 ? ioc : *more_loops[i - 1];
+  }
   void do_accept();
   void refuse(tcp::socket socket);
 };
@@ -315,7 +325,7 @@ class Session : public std::enable_shared_from_this<Session> {
 };
 
 void Server::Impl::do_accept() {
-  acceptor->async_accept(asio::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
+  acceptor->async_accept(loop_for_next_connection(), [this](beast::error_code ec, tcp::socket socket) {
     if (ec == asio::error::operation_aborted || !acceptor->is_open()) return;
     if (!ec) {
       if (stopping) {
@@ -394,11 +404,14 @@ std::uint16_t Server::port() const {
 }
 
 void Server::start() {
-  impl_->work.emplace(impl_->ioc.get_executor());
+  const int n = std::max(1, impl_->options.threads);
+  for (int i = 1; i < n; ++i) impl_->more_loops.push_back(std::make_unique<asio::io_context>(1));
+  impl_->work.push_back(asio::make_work_guard(impl_->ioc));
+  for (auto& loop : impl_->more_loops) impl_->work.push_back(asio::make_work_guard(*loop));
   impl_->do_accept();
   if (impl_->options.workers > 0) impl_->workers.emplace(static_cast<std::size_t>(impl_->options.workers));
-  int n = std::max(1, impl_->options.threads);
-  for (int i = 0; i < n; ++i) impl_->threads.emplace_back([this] { impl_->ioc.run(); });
+  impl_->threads.emplace_back([this] { impl_->ioc.run(); });
+  for (auto& loop : impl_->more_loops) impl_->threads.emplace_back([l = loop.get()] { l->run(); });
 }
 
 void Server::wait_for_signal() {
@@ -428,12 +441,13 @@ std::size_t Server::shutdown(std::chrono::milliseconds grace) {
   while (impl.active.load() > 0 && Clock::now() < deadline)
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   std::size_t cut = impl.active.load();
-  impl.work.reset();
+  impl.work.clear();
   if (impl.signals) {
     beast::error_code ignored;
     impl.signals->cancel(ignored);
   }
   impl.ioc.stop();
+  for (auto& loop : impl.more_loops) loop->stop();
   for (auto& t : impl.threads) t.join();
   impl.threads.clear();
   // Handlers still running past the grace finish here; their answers are not sent.
