@@ -1,9 +1,10 @@
 // portald's HTTP/1.1 server on Boost.Beast and Asio. All of Beast and Asio stays in
 // server.cc behind this header, so that nothing else pays for compiling them.
 //
-// Each connection reads a request, runs its handler, writes the response, and waits
-// for the next one (keep-alive). Reads (GET, HEAD) run on the I/O thread that read
-// them. Commands (POST, PUT, PATCH, DELETE) run on a pool of worker threads: a
+// Each I/O thread runs an event loop of its own; a connection is dealt to one of
+// them at accept (round robin) and stays there. Each connection reads a request,
+// runs its handler, writes the response, and waits for the next one (keep-alive).
+// Reads (GET, HEAD) run on the connection's I/O thread. Commands (POST, PUT, PATCH, DELETE) run on a pool of worker threads: a
 // handler blocks on the Engine until its append is durable, and while it waits the
 // I/O threads keep serving, so concurrent commands share group commits.
 #pragma once
