@@ -2,13 +2,19 @@
 //
 //   projections_crash_child catchup LOG_DIR PROJECTIONS_DIR BATCH_EVENTS WIDE
 //   projections_crash_child rebuild LOG_DIR PROJECTIONS_DIR BATCH_EVENTS WIDE MARK
+//   projections_crash_child catchup-hold LOG_DIR PROJECTIONS_DIR BATCH_EVENTS WIDE
+//   projections_crash_child rebuild-hold LOG_DIR PROJECTIONS_DIR BATCH_EVENTS WIDE
 //
 // Runs a Runner with one CountingProjection named "wide" (WIDE filler rows per
 // event) over the log: `catchup` folds the log in from the serving generation's
 // checkpoint; `rebuild` rebuilds "wide" (resuming an interrupted rebuild) and
 // prints "MARK" when it applies position MARK, so that the parent can kill it
-// half-way. Prints "READY" once open and "DONE" when finished; errors go to stderr
-// with exit code 1.
+// half-way; `catchup-hold` and `rebuild-hold` catch up or rebuild, print "DONE"
+// and then wait to be killed (what they left must already be durable, with no
+// clean close to make it so). Prints "READY" once open and "DONE" when finished;
+// errors go to stderr with exit code 1.
+#include <unistd.h>
+
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -36,8 +42,11 @@ void say(const char* line) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc < 6) die("usage: catchup|rebuild LOG_DIR PROJECTIONS_DIR BATCH_EVENTS WIDE [MARK]");
-  const std::string mode = argv[1];
+  const std::string mode = argc > 1 ? argv[1] : "";
+  if (argc < 6) {
+    die("usage: catchup|catchup-hold|rebuild|rebuild-hold LOG_DIR PROJECTIONS_DIR BATCH_EVENTS WIDE [MARK]");
+  }
+  const bool hold = mode.ends_with("-hold");
   const std::size_t batch = std::strtoull(argv[4], nullptr, 10);
   const std::size_t wide = std::strtoull(argv[5], nullptr, 10);
   const std::uint64_t mark = argc > 6 ? std::strtoull(argv[6], nullptr, 10) : 0;
@@ -64,8 +73,11 @@ int main(int argc, char** argv) {
   if (!runner.ok()) die("Runner::create: " + runner.status().to_string());
   say("READY");
 
-  const es::Status s = mode == "catchup" ? (*runner)->catch_up() : (*runner)->rebuild({"wide"});
+  const es::Status s = mode.starts_with("rebuild") ? (*runner)->rebuild({"wide"}) : (*runner)->catch_up();
   if (!s.ok()) die(mode + ": " + s.to_string());
   say("DONE");
+  if (hold) {
+    while (true) ::pause();  // killed here, before any clean close could flush
+  }
   return 0;
 }

@@ -275,6 +275,47 @@ TEST_F(ProjectionsCrashTest, KillMidBatchNeverLeavesRowsAndCheckpointApart) {
   EXPECT_EQ(db->digest(kWide, gen->number), reference_digest_);
 }
 
+// What a catch-up folded is durable once it returns, without a clean close.
+TEST_F(ProjectionsCrashTest, WhatACatchUpFoldedSurvivesAKillAfterItReturns) {
+  const std::string proj = dir_.sub("held");
+  {
+    Child child(child_args("catchup-hold", proj));
+    ASSERT_TRUE(child.wait_line("READY", 30s)) << "the child did not start";
+    ASSERT_TRUE(child.wait_line("DONE", 60s)) << "the child did not catch up";
+    ASSERT_TRUE(child.kill()) << "the child exited by itself";
+  }
+  auto db = open_db(proj);
+  const auto serving = db->serving(kWide);
+  ASSERT_TRUE(serving.has_value());
+  EXPECT_EQ(check_generation(*db, serving->number, "killed after its catch-up returned"), last_)
+      << "folded events were lost with the process";
+  EXPECT_EQ(db->digest(kWide, serving->number), reference_digest_);
+}
+
+// A rebuilt generation is durable before the switch to it is: a kill right after
+// the switch leaves a whole generation serving.
+TEST_F(ProjectionsCrashTest, ARebuildKilledRightAfterItsSwitchServesEveryRow) {
+  const std::string proj = dir_.sub("switched");
+  run_in_process(proj, [](Runner& r) { return r.catch_up(); });
+  Generation before;
+  {
+    auto db = open_db(proj);
+    before = *db->serving(kWide);
+  }
+  {
+    Child child(child_args("rebuild-hold", proj));
+    ASSERT_TRUE(child.wait_line("READY", 30s)) << "the child did not start";
+    ASSERT_TRUE(child.wait_line("DONE", 60s)) << "the child did not rebuild";
+    ASSERT_TRUE(child.kill()) << "the child exited by itself";
+  }
+  auto db = open_db(proj);
+  const auto serving = db->serving(kWide);
+  ASSERT_TRUE(serving.has_value());
+  EXPECT_NE(serving->number, before.number) << "the rebuilt generation serves";
+  EXPECT_EQ(check_generation(*db, serving->number, "killed after the switch"), last_);
+  EXPECT_EQ(db->digest(kWide, serving->number), reference_digest_);
+}
+
 TEST_F(ProjectionsCrashTest, ARebuildKilledHalfWayResumesFromItsBuildingCheckpoint) {
   const std::string proj = dir_.sub("rebuilt");
   run_in_process(proj, [](Runner& r) { return r.catch_up(); });
