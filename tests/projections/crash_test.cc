@@ -187,6 +187,8 @@ class ProjectionsCrashTest : public ::testing::Test {
     return args;
   }
 
+  std::uint64_t kill_when_done_and_check(const std::string& mode, const std::string& proj);
+
   // Rows and checkpoint of one generation agree; returns the checkpoint.
   std::uint64_t check_generation(const ProjectionDb& db, std::uint64_t generation, const std::string& when) {
     SCOPED_TRACE(when + ", generation " + std::to_string(generation));
@@ -275,21 +277,31 @@ TEST_F(ProjectionsCrashTest, KillMidBatchNeverLeavesRowsAndCheckpointApart) {
   EXPECT_EQ(db->digest(kWide, gen->number), reference_digest_);
 }
 
-// What a catch-up folded is durable once it returns, without a clean close.
-TEST_F(ProjectionsCrashTest, WhatACatchUpFoldedSurvivesAKillAfterItReturns) {
-  const std::string proj = dir_.sub("held");
+// Runs the child in a `-hold` mode on `proj` until it says DONE, kills it there
+// (no clean close), and checks that the serving generation holds every event.
+// Returns that generation's number.
+std::uint64_t ProjectionsCrashTest::kill_when_done_and_check(const std::string& mode, const std::string& proj) {
+  const std::string when = "killed after " + mode + " was done";
   {
-    Child child(child_args("catchup-hold", proj));
-    ASSERT_TRUE(child.wait_line("READY", 30s)) << "the child did not start";
-    ASSERT_TRUE(child.wait_line("DONE", 60s)) << "the child did not catch up";
-    ASSERT_TRUE(child.kill()) << "the child exited by itself";
+    Child child(child_args(mode, proj));
+    EXPECT_TRUE(child.wait_line("READY", 30s)) << when << ": the child did not start";
+    EXPECT_TRUE(child.wait_line("DONE", 60s)) << when << ": the child did not finish";
+    EXPECT_TRUE(child.kill()) << when << ": the child exited by itself";
   }
   auto db = open_db(proj);
   const auto serving = db->serving(kWide);
-  ASSERT_TRUE(serving.has_value());
-  EXPECT_EQ(check_generation(*db, serving->number, "killed after its catch-up returned"), last_)
-      << "folded events were lost with the process";
-  EXPECT_EQ(db->digest(kWide, serving->number), reference_digest_);
+  if (!serving) {
+    ADD_FAILURE() << when << ": nothing serves";
+    return 0;
+  }
+  EXPECT_EQ(check_generation(*db, serving->number, when), last_) << "folded events were lost with the process";
+  EXPECT_EQ(db->digest(kWide, serving->number), reference_digest_) << when;
+  return serving->number;
+}
+
+// What a catch-up folded is durable once it returns, without a clean close.
+TEST_F(ProjectionsCrashTest, WhatACatchUpFoldedSurvivesAKillAfterItReturns) {
+  kill_when_done_and_check("catchup-hold", dir_.sub("held"));
 }
 
 // A rebuilt generation is durable before the switch to it is: a kill right after
@@ -297,23 +309,8 @@ TEST_F(ProjectionsCrashTest, WhatACatchUpFoldedSurvivesAKillAfterItReturns) {
 TEST_F(ProjectionsCrashTest, ARebuildKilledRightAfterItsSwitchServesEveryRow) {
   const std::string proj = dir_.sub("switched");
   run_in_process(proj, [](Runner& r) { return r.catch_up(); });
-  Generation before;
-  {
-    auto db = open_db(proj);
-    before = *db->serving(kWide);
-  }
-  {
-    Child child(child_args("rebuild-hold", proj));
-    ASSERT_TRUE(child.wait_line("READY", 30s)) << "the child did not start";
-    ASSERT_TRUE(child.wait_line("DONE", 60s)) << "the child did not rebuild";
-    ASSERT_TRUE(child.kill()) << "the child exited by itself";
-  }
-  auto db = open_db(proj);
-  const auto serving = db->serving(kWide);
-  ASSERT_TRUE(serving.has_value());
-  EXPECT_NE(serving->number, before.number) << "the rebuilt generation serves";
-  EXPECT_EQ(check_generation(*db, serving->number, "killed after the switch"), last_);
-  EXPECT_EQ(db->digest(kWide, serving->number), reference_digest_);
+  const std::uint64_t before = open_db(proj)->serving(kWide)->number;
+  EXPECT_NE(kill_when_done_and_check("rebuild-hold", proj), before) << "the rebuilt generation serves";
 }
 
 TEST_F(ProjectionsCrashTest, ARebuildKilledHalfWayResumesFromItsBuildingCheckpoint) {
