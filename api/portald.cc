@@ -45,6 +45,8 @@ flags override it):
   --threads N               I/O threads; they also run the handlers of reads (default 2)
   --workers N               threads for the handlers of commands (POST, PUT, DELETE), which
                             wait for their append to be durable (default 64; 0: the I/O threads)
+  --command-attempts N      tries of a command whose streams others changed meanwhile, before
+                            it is answered 409 Conflict (default 10)
   --max-connections N       open connections before new ones get 503 (default 1024)
   --body-limit BYTES        largest request body; more is 413 (default 1048576)
   --idle-timeout-s S        close a keep-alive connection idle this long (default 60)
@@ -61,7 +63,8 @@ struct Settings {
       {"address", "127.0.0.1"},     {"port", "8080"},           {"data-dir", "./data"},
       {"durability", "sync"},       {"jwt-secret-file", ""},    {"jwt-public-key", ""},
       {"jwt-issuer", "portal-dev"}, {"jwt-audience", "portal"}, {"threads", "2"},
-      {"workers", "64"},            {"max-connections", "1024"}, {"body-limit", "1048576"},
+      {"workers", "64"},            {"command-attempts", "10"},  {"max-connections", "1024"},
+      {"body-limit", "1048576"},
       {"idle-timeout-s", "60"},     {"request-timeout-s", "30"}, {"log-format", "json"},
       {"self-registration", "false"},
   };
@@ -179,12 +182,13 @@ int main(int argc, char** argv) {
   http::ServerOptions server_options;
   server_options.address = v["address"];
   std::uint16_t port = 0;
-  int threads = 0, workers = 0;
+  int threads = 0, workers = 0, command_attempts = 0;
   std::size_t max_connections = 0, body_limit = 0;
   long idle = 0, request_timeout = 0;
   if (!parse_number<std::uint16_t>(settings, "port", 0, 65535, &port, &error) ||
       !parse_number<int>(settings, "threads", 1, 256, &threads, &error) ||
       !parse_number<int>(settings, "workers", 0, 1024, &workers, &error) ||
+      !parse_number<int>(settings, "command-attempts", 1, 100, &command_attempts, &error) ||
       !parse_number<std::size_t>(settings, "max-connections", 1, 1'000'000, &max_connections, &error) ||
       !parse_number<std::size_t>(settings, "body-limit", 1, std::size_t{1} << 30, &body_limit, &error) ||
       !parse_number<long>(settings, "idle-timeout-s", 1, 86'400, &idle, &error) ||
@@ -200,6 +204,7 @@ int main(int argc, char** argv) {
   server_options.request_timeout = std::chrono::seconds(request_timeout);
 
   EngineOptions engine_options;
+  engine_options.max_attempts = command_attempts;
   if (v["durability"] == "sync") {
     engine_options.durability = eventstore::Durability::kSync;
   } else if (v["durability"] == "buffered") {

@@ -315,7 +315,8 @@ HttpResponse http_request(std::uint16_t port, const std::string& method, const s
 
 // --- the server process ---------------------------------------------------------------
 
-bool PortaldProcess::start(std::string* error, const std::string& public_key_pem) {
+bool PortaldProcess::start(std::string* error, const std::string& public_key_pem,
+                           const std::vector<std::string>& extra_flags) {
   std::string templ = (fs::temp_directory_path() / "portald-e2e-XXXXXX").string();
   if (::mkdtemp(templ.data()) == nullptr) {
     *error = "mkdtemp failed";
@@ -349,6 +350,7 @@ bool PortaldProcess::start(std::string* error, const std::string& public_key_pem
                                    "buffered",   key_flag,         key_file,    "--jwt-issuer",
                                    "portal-dev", "--jwt-audience", "portal",    "--threads",
                                    "2",          "--body-limit",   "1048576"};
+  args.insert(args.end(), extra_flags.begin(), extra_flags.end());
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
@@ -428,12 +430,12 @@ User PortaldTest::staff_;
 
 PortaldProcess* PortaldTest::server() { return g_server; }
 
-void PortaldTest::start_server(const std::optional<KeyPair>& key) {
+void PortaldTest::start_server(const std::optional<KeyPair>& key, const std::vector<std::string>& extra_flags) {
   g_failed = false;
   g_key = key;
   g_server = new PortaldProcess();
   std::string error;
-  if (!g_server->start(&error, key ? key->public_pem : std::string())) {
+  if (!g_server->start(&error, key ? key->public_pem : std::string(), extra_flags)) {
     delete g_server;
     g_server = nullptr;
     FAIL() << "cannot start portald: " << error;

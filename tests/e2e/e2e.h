@@ -92,7 +92,9 @@ class PortaldProcess {
  public:
   // Starts portald and waits for its listening line. false with *error on failure.
   // Tokens are HS256 with a random secret, or verified with public_key_pem if given.
-  bool start(std::string* error, const std::string& public_key_pem = {});
+  // extra_flags come last on portald's command line.
+  bool start(std::string* error, const std::string& public_key_pem = {},
+             const std::vector<std::string>& extra_flags = {});
   // SIGTERM, then waits; returns the exit status (or -1 for a signal death).
   int stop();
   bool running() const { return pid_ > 0; }
@@ -116,7 +118,8 @@ class PortaldTest : public ::testing::Test {
   static void SetUpTestSuite() { start_server(); }
   static void TearDownTestSuite();
   // Starts the suite's portald; with a key, the fixture's tokens are signed with it.
-  static void start_server(const std::optional<KeyPair>& key = std::nullopt);
+  static void start_server(const std::optional<KeyPair>& key = std::nullopt,
+                           const std::vector<std::string>& extra_flags = {});
   void SetUp() override;
   void TearDown() override;
 

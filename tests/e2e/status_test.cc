@@ -2,12 +2,10 @@
 // input is answered: 400 (validation, business rules, malformed JSON, wrong
 // types), 401, 403, 404, 405, 413; unknown fields ignored.
 //
-// 409 (a concurrency conflict left after the engine's retries) is not provoked
-// here: over HTTP it needs two commands to race on one stream more often than the
-// retries absorb, which no single client can arrange deterministically. The
-// engine's tests cover it (tests/api/engine_test.cc).
-// 503 (store unavailable) needs the store to fail under a running server; not here
-// either.
+// 409 (a concurrency conflict left after the engine's retries) has a portald of its
+// own, which tries each command once: conflict_test.cc. 503 for a connection over
+// the cap is in tests/api/http_test.cc; 503 for a store that fails under a running
+// server is not provoked end to end.
 #include "e2e.h"
 
 namespace portal::e2e {
