@@ -3,9 +3,10 @@
 // types), 401, 403, 404, 405, 413; unknown fields ignored.
 //
 // 409 (a concurrency conflict left after the engine's retries) has a portald of its
-// own, which tries each command once: conflict_test.cc. 503 for a connection over
-// the cap is in tests/api/http_test.cc; 503 for a store that fails under a running
-// server is not provoked end to end.
+// own, which tries each command once: conflict_test.cc. 503 is provoked here by a
+// read waiting for a position the log has not reached, and for a connection over
+// the cap in tests/api/http_test.cc; a store failing under a running server is not
+// provoked end to end.
 #include "e2e.h"
 
 namespace portal::e2e {
@@ -240,6 +241,20 @@ TEST_F(StatusTest, MalformedHttpIs400AndKeepAliveServesSeveralRequests) {
   const auto second = both.find("HTTP/1.1 404");
   EXPECT_EQ(first, 0u) << both.substr(0, 400);
   EXPECT_NE(second, std::string::npos) << both.substr(0, 600);
+}
+
+// A read that waits for a position the log has not reached (read-your-writes with
+// a minPosition from elsewhere) is 503 after its bounded wait, telling the client
+// to try again; the server goes on serving.
+TEST_F(StatusTest, AReadWaitingForAPositionNotYetWrittenIs503AfterItsWait) {
+  const Provider p = make_provider("unreached");
+  const std::uint64_t beyond = p.position + 1'000'000'000;
+  const HttpResponse r = get("/providers/" + p.id + "/users?minPosition=" + std::to_string(beyond), p.owner);
+  expect_error(r, 503);
+  const std::string message = r.json().is_object() ? str(r.json(), "message") : "";
+  EXPECT_NE(message.find(std::to_string(beyond)), std::string::npos) << message;
+  EXPECT_NE(message.find("try again"), std::string::npos) << message;
+  ok(get("/providers/" + p.id + "/users?minPosition=" + std::to_string(p.position), p.owner), "GET users after");
 }
 
 }  // namespace
