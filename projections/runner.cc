@@ -312,12 +312,13 @@ es::Result<std::size_t> Runner::apply_batch(std::vector<Target*>& targets, std::
     Lane& lane = lanes[i];
     lane.reached = t.checkpoint;
     if (!t.active()) return;
-    // Reserved up front: growing a batch of a few megabytes by doubling copies it.
-    constexpr std::size_t kReserve = 1 << 20;
+    // Reserved up front (half a KiB an event, about what the audit log writes):
+    // growing a batch of a few megabytes by doubling copies it.
+    const std::size_t reserve = std::max<std::size_t>(1 << 20, staged.size() * 512);
     std::unique_ptr<rocksdb::WriteBatchWithIndex> indexed;
-    rocksdb::WriteBatch plain(t.projection->reads_rows() ? 0 : kReserve);
+    rocksdb::WriteBatch plain(t.projection->reads_rows() ? 0 : reserve);
     if (t.projection->reads_rows()) {
-      indexed = std::make_unique<rocksdb::WriteBatchWithIndex>(rocksdb::BytewiseComparator(), kReserve,
+      indexed = std::make_unique<rocksdb::WriteBatchWithIndex>(rocksdb::BytewiseComparator(), reserve,
                                                                /*overwrite_key=*/true);
     }
     BatchRows rows(indexed.get(), &plain, db_.db(), t.prefix);

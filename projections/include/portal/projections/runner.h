@@ -29,7 +29,10 @@
 namespace portal::projections {
 
 struct RunnerOptions {
-  std::size_t batch_events = 2000;         // events per WriteBatch
+  // Events per batch: each projection's rows of a batch go in one WriteBatch with
+  // its checkpoint. Fewer, larger batches make a rebuild cheaper per event (8,000
+  // rebuilt about a fifth faster than 2,000; 32,000 was slower again).
+  std::size_t batch_events = 8000;
   std::chrono::milliseconds idle_poll{2};  // how often a caught-up runner looks for new events
 };
 
