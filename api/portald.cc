@@ -60,13 +60,14 @@ On start, prints "portald: listening on http://ADDRESS:PORT" to stdout.
 
 struct Settings {
   std::map<std::string, std::string> values = {
-      {"address", "127.0.0.1"},     {"port", "8080"},           {"data-dir", "./data"},
-      {"durability", "sync"},       {"jwt-secret-file", ""},    {"jwt-public-key", ""},
-      {"jwt-issuer", "portal-dev"}, {"jwt-audience", "portal"}, {"threads", "2"},
-      {"workers", "64"},            {"command-attempts", "10"},  {"max-connections", "1024"},
-      {"body-limit", "1048576"},
-      {"idle-timeout-s", "60"},     {"request-timeout-s", "30"}, {"log-format", "json"},
-      {"self-registration", "false"},
+      // clang-format off
+      {"address", "127.0.0.1"},      {"port", "8080"},              {"data-dir", "./data"},
+      {"durability", "sync"},        {"jwt-secret-file", ""},       {"jwt-public-key", ""},
+      {"jwt-issuer", "portal-dev"},  {"jwt-audience", "portal"},    {"threads", "2"},
+      {"workers", "64"},             {"command-attempts", "10"},    {"max-connections", "1024"},
+      {"body-limit", "1048576"},     {"idle-timeout-s", "60"},      {"request-timeout-s", "30"},
+      {"log-format", "json"},        {"self-registration", "false"},
+      // clang-format on
   };
 };
 

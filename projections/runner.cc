@@ -294,7 +294,8 @@ es::Result<std::size_t> Runner::apply_batch(std::vector<Target*>& targets, std::
   if (ahead != nullptr) {
     read = ahead->take(from);
   } else {
-    read = read_batch(from, static_cast<std::size_t>(std::min<std::uint64_t>(options_.batch_events, up_to - from + 1)));
+    read = read_batch(
+        from, static_cast<std::size_t>(std::min<std::uint64_t>(options_.batch_events, up_to - from + 1)));
   }
   if (!read.ok()) return read.status();
   const std::vector<Batch::Staged>& staged = read->staged;

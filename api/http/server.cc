@@ -50,7 +50,7 @@ struct Server::Impl {
   // acceptor and the signals.
   asio::io_context ioc{1};
   std::vector<std::unique_ptr<asio::io_context>> more_loops;  // for threads 2..n
-  std::size_t next_loop = 0;                                   // the acceptor's, on ioc
+  std::size_t next_loop = 0;                                  // the acceptor's, on ioc
   std::vector<asio::executor_work_guard<asio::io_context::executor_type>> work;
   std::optional<tcp::acceptor> acceptor;
   std::optional<asio::signal_set> signals;

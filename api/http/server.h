@@ -4,9 +4,10 @@
 // Each I/O thread runs an event loop of its own; a connection is dealt to one of
 // them at accept (round robin) and stays there. Each connection reads a request,
 // runs its handler, writes the response, and waits for the next one (keep-alive).
-// Reads (GET, HEAD) run on the connection's I/O thread. Commands (POST, PUT, PATCH, DELETE) run on a pool of worker threads: a
-// handler blocks on the Engine until its append is durable, and while it waits the
-// I/O threads keep serving, so concurrent commands share group commits.
+// Reads (GET, HEAD) run on the connection's I/O thread. Commands (POST, PUT, PATCH,
+// DELETE) run on a pool of worker threads: a handler blocks on the Engine until its
+// append is durable, and while it waits the I/O threads keep serving, so concurrent
+// commands share group commits.
 #pragma once
 
 #include <chrono>

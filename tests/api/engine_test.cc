@@ -628,7 +628,8 @@ TEST_F(EngineTest, ABurstOnAColdLargeProviderLoadsItOnce) {
   }
   auto rename = [&](int n) {
     return engine_->execute(
-        d::UpdateProvider{p.id, "Cold " + std::to_string(n), "Cold IT Ltd", "billing@cold.example"}, as(owner));
+        d::UpdateProvider{p.id, "Cold " + std::to_string(n), "Cold IT Ltd", "billing@cold.example"},
+        as(owner));
   };
   // What one such command loads on a cold engine.
   reopen();

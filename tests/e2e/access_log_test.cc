@@ -14,7 +14,8 @@ namespace {
 
 std::string text(const json::object& line, const char* key) {
   const json::value* v = line.if_contains(key);
-  return v != nullptr && v->is_string() ? std::string(v->as_string()) : "(no string " + std::string(key) + ")";
+  return v != nullptr && v->is_string() ? std::string(v->as_string())
+                                        : "(no string " + std::string(key) + ")";
 }
 
 class AccessLogTest : public PortaldTest {

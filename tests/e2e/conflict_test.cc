@@ -32,9 +32,9 @@ TEST_F(ConflictTest, ACommandThatKeepsLosingARaceIs409AndChangesNothing) {
     for (int c = 0; c < kCallers; ++c) {
       callers.emplace_back([&, c] {
         const std::string email = "r" + std::to_string(c) + "-" + random_hex(3) + "@race.example";
-        const HttpResponse r =
-            http_request(server()->port(), "POST", "/providers/" + p.id + "/users/invite", token(p.owner),
-                         json::serialize(json::object{{"emails", json::array{json::value(email)}}, {"type", 1}}));
+        const HttpResponse r = http_request(
+            server()->port(), "POST", "/providers/" + p.id + "/users/invite", token(p.owner),
+            json::serialize(json::object{{"emails", json::array{json::value(email)}}, {"type", 1}}));
         std::lock_guard lock(mu);
         if (r.status == 200) {
           invited.insert(email);
@@ -49,12 +49,15 @@ TEST_F(ConflictTest, ACommandThatKeepsLosingARaceIs409AndChangesNothing) {
     ASSERT_FALSE(invited.empty()) << "every invitation lost: the race has no winner";
     saw_conflict = !refused.empty();
 
-    const json::value users = ok(
-        get("/providers/" + p.id + "/users?minPosition=" + std::to_string(last_position), p.owner), "GET users");
+    const json::value users =
+        ok(get("/providers/" + p.id + "/users?minPosition=" + std::to_string(last_position), p.owner),
+           "GET users");
     std::set<std::string> listed;
     for (const auto& u : users.at("data").as_array()) listed.insert(str(u, "email"));
-    for (const auto& email : invited) EXPECT_TRUE(listed.count(email)) << email << " was answered 200 but is missing";
-    for (const auto& email : refused) EXPECT_FALSE(listed.count(email)) << email << " was answered 409 but is there";
+    for (const auto& email : invited)
+      EXPECT_TRUE(listed.count(email)) << email << " was answered 200 but is missing";
+    for (const auto& email : refused)
+      EXPECT_FALSE(listed.count(email)) << email << " was answered 409 but is there";
     EXPECT_EQ(listed.size(), invited.size() + 1) << "the owner and the invited, nobody else";
   }
   EXPECT_TRUE(saw_conflict) << "no invitation lost a race in " << kRounds << " rounds of " << kCallers;

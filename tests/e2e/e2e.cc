@@ -430,7 +430,8 @@ User PortaldTest::staff_;
 
 PortaldProcess* PortaldTest::server() { return g_server; }
 
-void PortaldTest::start_server(const std::optional<KeyPair>& key, const std::vector<std::string>& extra_flags) {
+void PortaldTest::start_server(const std::optional<KeyPair>& key,
+                               const std::vector<std::string>& extra_flags) {
   g_failed = false;
   g_key = key;
   g_server = new PortaldProcess();

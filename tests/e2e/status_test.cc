@@ -254,7 +254,8 @@ TEST_F(StatusTest, AReadWaitingForAPositionNotYetWrittenIs503AfterItsWait) {
   const std::string message = r.json().is_object() ? str(r.json(), "message") : "";
   EXPECT_NE(message.find(std::to_string(beyond)), std::string::npos) << message;
   EXPECT_NE(message.find("try again"), std::string::npos) << message;
-  ok(get("/providers/" + p.id + "/users?minPosition=" + std::to_string(p.position), p.owner), "GET users after");
+  ok(get("/providers/" + p.id + "/users?minPosition=" + std::to_string(p.position), p.owner),
+     "GET users after");
 }
 
 }  // namespace

@@ -280,7 +280,8 @@ TEST_F(ProjectionsCrashTest, KillMidBatchNeverLeavesRowsAndCheckpointApart) {
 // Runs the child in a `-hold` mode on `proj` until it says DONE, kills it there
 // (no clean close), and checks that the serving generation holds every event.
 // Returns that generation's number.
-std::uint64_t ProjectionsCrashTest::kill_when_done_and_check(const std::string& mode, const std::string& proj) {
+std::uint64_t ProjectionsCrashTest::kill_when_done_and_check(const std::string& mode,
+                                                             const std::string& proj) {
   const std::string when = "killed after " + mode + " was done";
   {
     Child child(child_args(mode, proj));
@@ -294,7 +295,8 @@ std::uint64_t ProjectionsCrashTest::kill_when_done_and_check(const std::string& 
     ADD_FAILURE() << when << ": nothing serves";
     return 0;
   }
-  EXPECT_EQ(check_generation(*db, serving->number, when), last_) << "folded events were lost with the process";
+  EXPECT_EQ(check_generation(*db, serving->number, when), last_)
+      << "folded events were lost with the process";
   EXPECT_EQ(db->digest(kWide, serving->number), reference_digest_) << when;
   return serving->number;
 }
