@@ -20,10 +20,6 @@ std::map<PlanType, int> seat_map(const std::vector<fb::PlanSeatMinimum>& minimum
   return out;
 }
 
-}  // namespace
-
-namespace {
-
 std::shared_ptr<const ProviderUserIndex::Level> index_level(const SharedChunks<ProviderUser>& users,
                                                             std::size_t from, std::size_t to) {
   auto level = std::make_shared<ProviderUserIndex::Level>();
@@ -43,8 +39,8 @@ std::shared_ptr<const ProviderUserIndex::Level> index_level(const SharedChunks<P
 void ProviderState::index_users() {
   if (user_index != nullptr && user_index->covered() > users.size()) user_index = nullptr;  // users removed
   const std::size_t covered = user_index != nullptr ? user_index->covered() : 0;
-  if (users.size() - covered < ProviderUserIndex::kTail && user_index != nullptr) return;
-  if (users.size() == covered) return;
+  if (users.size() == covered || (user_index != nullptr && users.size() - covered < ProviderUserIndex::kTail))
+    return;
   auto index = std::make_shared<ProviderUserIndex>();
   if (user_index != nullptr) index->levels = user_index->levels;
   auto& levels = index->levels;

@@ -189,15 +189,13 @@ struct Runner::Batch {
     std::string stream, type;
     Decoded decoded;
   };
-  std::uint64_t from = 0;  // the position asked for first
   std::vector<Staged> staged;
-
-  std::uint64_t next() const { return staged.empty() ? from : staged.back().event.position + 1; }
 };
 
-es::Result<Runner::Batch> Runner::read_batch(std::uint64_t from, std::size_t limit) const {
+es::Result<Runner::Batch> Runner::read_batch(std::uint64_t from, std::uint64_t up_to) const {
   Batch batch;
-  batch.from = from;
+  if (from > up_to) return batch;
+  const auto limit = static_cast<std::size_t>(std::min<std::uint64_t>(options_.batch_events, up_to - from + 1));
   std::vector<Batch::Staged>& staged = batch.staged;
   staged.reserve(limit);  // no reallocation below: events point into their own strings
   auto stage = [&](ProjectedEvent e, std::string_view stream, std::string_view type, std::string_view payload,
@@ -260,11 +258,12 @@ class Runner::ReadAhead {
       batch = next_.get();
     } else {
       if (next_.valid()) next_.wait();
-      batch = read(from, up_to_);
+      batch = runner_.read_batch(from, up_to_);
     }
-    if (batch.ok() && !batch->staged.empty() && batch->next() <= up_to_) {
-      next_from_ = batch->next();
-      next_ = std::async(std::launch::async, [this, f = next_from_, to = up_to_] { return read(f, to); });
+    if (batch.ok() && !batch->staged.empty() && batch->staged.back().event.position < up_to_) {
+      next_from_ = batch->staged.back().event.position + 1;
+      next_ = std::async(std::launch::async,
+                         [this, f = next_from_, to = up_to_] { return runner_.read_batch(f, to); });
     } else {
       next_ = {};
     }
@@ -272,13 +271,6 @@ class Runner::ReadAhead {
   }
 
  private:
-  es::Result<Batch> read(std::uint64_t from, std::uint64_t up_to) const {
-    if (from > up_to) return Batch{from, {}};
-    const auto limit =
-        static_cast<std::size_t>(std::min<std::uint64_t>(runner_.options_.batch_events, up_to - from + 1));
-    return runner_.read_batch(from, limit);
-  }
-
   const Runner& runner_;
   std::uint64_t up_to_;
   std::uint64_t next_from_ = 0;
@@ -290,13 +282,7 @@ es::Result<std::size_t> Runner::apply_batch(std::vector<Target*>& targets, std::
   const std::uint64_t low = lowest_checkpoint(targets);
   if (low == std::numeric_limits<std::uint64_t>::max() || low >= up_to) return std::size_t{0};
   const std::uint64_t from = low + 1;
-  es::Result<Batch> read = es::Status::ok_status();
-  if (ahead != nullptr) {
-    read = ahead->take(from);
-  } else {
-    read = read_batch(
-        from, static_cast<std::size_t>(std::min<std::uint64_t>(options_.batch_events, up_to - from + 1)));
-  }
+  es::Result<Batch> read = ahead != nullptr ? ahead->take(from) : read_batch(from, up_to);
   if (!read.ok()) return read.status();
   const std::vector<Batch::Staged>& staged = read->staged;
 

@@ -98,7 +98,8 @@ class Runner {
   Runner(eventstore::EventStore& store, ProjectionDb& db, RunnerOptions options);
   struct Batch;
   class ReadAhead;
-  eventstore::Result<Batch> read_batch(std::uint64_t from, std::size_t limit) const;
+  // At most batch_events events from `from`, none after up_to.
+  eventstore::Result<Batch> read_batch(std::uint64_t from, std::uint64_t up_to) const;
   // Folds up to batch_events events after the targets' lowest checkpoint into them,
   // taking them from `ahead` when given. Returns how many events were read.
   eventstore::Result<std::size_t> apply_batch(std::vector<Target*>& targets, std::uint64_t up_to,
