@@ -195,7 +195,8 @@ struct Runner::Batch {
 es::Result<Runner::Batch> Runner::read_batch(std::uint64_t from, std::uint64_t up_to) const {
   Batch batch;
   if (from > up_to) return batch;
-  const auto limit = static_cast<std::size_t>(std::min<std::uint64_t>(options_.batch_events, up_to - from + 1));
+  const auto limit =
+      static_cast<std::size_t>(std::min<std::uint64_t>(options_.batch_events, up_to - from + 1));
   std::vector<Batch::Staged>& staged = batch.staged;
   staged.reserve(limit);  // no reallocation below: events point into their own strings
   auto stage = [&](ProjectedEvent e, std::string_view stream, std::string_view type, std::string_view payload,
