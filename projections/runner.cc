@@ -77,6 +77,18 @@ class BatchRows final : public Rows {
   const std::string& prefix_;
 };
 
+// The rows of an indexed batch as one write each, the last one made to it, in key
+// order: what committing the whole batch would leave in the database.
+rocksdb::WriteBatch last_write_per_row(rocksdb::WriteBatchWithIndex& indexed) {
+  rocksdb::WriteBatch out(indexed.GetWriteBatch()->GetDataSize());
+  std::unique_ptr<rocksdb::WBWIIterator> it(indexed.NewIterator());
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    const rocksdb::WriteEntry e = it->Entry();
+    (void)(e.type == rocksdb::kDeleteRecord ? out.Delete(e.key) : out.Put(e.key, e.value));
+  }
+  return out;
+}
+
 // One event in the shape projections see, decoded once for all of them.
 struct Decoded {
   domain::EventPayload payload;
@@ -334,7 +346,11 @@ es::Result<std::size_t> Runner::apply_batch(std::vector<Target*>& targets, std::
       }
       lane.reached = e.position;
     }
-    rocksdb::WriteBatch& batch = indexed ? *indexed->GetWriteBatch() : plain;
+    // A projection that reads its rows rewrites some of them many times in one
+    // batch; the index knows each row's last write, and only that is committed.
+    rocksdb::WriteBatch last_writes;
+    if (indexed) last_writes = last_write_per_row(*indexed);
+    rocksdb::WriteBatch& batch = indexed ? last_writes : plain;
     if (lane.reached != t.checkpoint) {
       std::string value;
       keys::put_u64(value, lane.reached);
