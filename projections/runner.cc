@@ -1,10 +1,12 @@
 #include "portal/projections/runner.h"
 
-#include <rocksdb/utilities/write_batch_with_index.h>
+#include <rocksdb/write_batch.h>
 
 #include <algorithm>
 #include <future>
 #include <limits>
+#include <map>
+#include <utility>
 
 #include "keys.h"
 #include "portal/eventstore/rocksdb_event_store.h"
@@ -13,81 +15,224 @@ namespace portal::projections {
 
 namespace es = eventstore;
 
+// The rows a projection that reads its rows has read or written, kept from one
+// batch to the next. The runner is a generation's only writer, so a row read once
+// stays known until the runner writes it; a write is dirty until committed. A
+// failed commit forgets everything, and so does outgrowing kMaxBytes.
+class Runner::RowCache {
+ public:
+  static constexpr std::size_t kMaxBytes = 64 << 20;
+
+  struct Row {
+    std::optional<std::string> value;  // nullopt: no such row
+    bool dirty = false;
+  };
+  using Map = std::map<std::string, Row, std::less<>>;
+
+  // Forgets everything when the rows are those of another generation.
+  void serve(const std::string& prefix) {
+    if (prefix == prefix_) return;
+    clear();
+    prefix_ = prefix;
+  }
+  void clear() {
+    rows_.clear();
+    dirty_.clear();
+    bytes_ = 0;
+  }
+
+  Map rows_;
+  std::vector<Map::iterator> dirty_;  // in the order first written, each once
+  std::size_t bytes_ = 0;             // keys and values held, roughly
+
+ private:
+  std::string prefix_;
+};
+
 struct Runner::Target {
   Projection* projection = nullptr;
   Generation generation;
   std::string prefix;  // ProjectionDb::row_prefix
   std::uint64_t checkpoint = 0;
   std::optional<std::string> failure;
+  RowCache rows;  // for a projection that reads its rows
 
   bool active() const { return !failure; }
 };
 
 namespace {
 
-// A projection's rows in one batch: writes go to the batch under the generation's
-// prefix; reads see the batch over the database. A projection that does not read
-// its rows writes to a plain WriteBatch, which keeps no index.
-class BatchRows final : public Rows {
+std::string row_key(const std::string& prefix, std::string_view key) {
+  std::string k;
+  k.reserve(prefix.size() + key.size());
+  k.append(prefix);
+  k.append(key);
+  return k;
+}
+
+// A projection's rows as one lane of a batch sees them: the projection's writes
+// gather in a WriteBatch under the generation's prefix, each event's undone if
+// the projection refuses it.
+class LaneRows : public Rows {
  public:
-  BatchRows(rocksdb::WriteBatchWithIndex* indexed, rocksdb::WriteBatch* plain, rocksdb::DB* db,
-            const std::string& prefix)
-      : indexed_(indexed), plain_(plain), db_(db), prefix_(prefix) {}
+  virtual void begin_event() = 0;
+  // After apply(): why a row could not be read, if one could not (the event then fails).
+  virtual std::optional<std::string> read_error() { return std::nullopt; }
+  virtual void end_event(bool keep) = 0;
+  // The batch to commit with the checkpoint; then committed(ok) with the outcome.
+  virtual rocksdb::WriteBatch& batch() = 0;
+  virtual void committed(bool ok) = 0;
+};
+
+// A projection that only writes (the audit log): a plain WriteBatch, no index.
+class WriteOnlyRows final : public LaneRows {
+ public:
+  WriteOnlyRows(const std::string& prefix, std::size_t reserve) : prefix_(prefix), batch_(reserve) {}
 
   void put(std::string_view key, std::string_view value) override {
-    const rocksdb::Slice v(value.data(), value.size());
-    (void)(indexed_ != nullptr ? indexed_->Put(full(key), v) : plain_->Put(full(key), v));
+    (void)batch_.Put(full(key), rocksdb::Slice(value.data(), value.size()));
   }
-  void del(std::string_view key) override {
-    (void)(indexed_ != nullptr ? indexed_->Delete(full(key)) : plain_->Delete(full(key)));
-  }
-  std::optional<std::string> get(std::string_view key) override {
-    if (indexed_ == nullptr) return std::nullopt;
-    std::string value;
-    if (!indexed_->GetFromBatchAndDB(db_, rocksdb::ReadOptions(), full(key), &value).ok())
-      return std::nullopt;
-    return value;
-  }
+  void del(std::string_view key) override { (void)batch_.Delete(full(key)); }
+  std::optional<std::string> get(std::string_view) override { return std::nullopt; }
+  void begin_event() override { batch_.SetSavePoint(); }
+  void end_event(bool keep) override { (void)(keep ? batch_.PopSavePoint() : batch_.RollbackToSavePoint()); }
+  rocksdb::WriteBatch& batch() override { return batch_; }
+  void committed(bool) override {}
 
  protected:
-  void scan_rows(std::string_view prefix, Visitor& visit) override {
-    if (indexed_ == nullptr) return;
-    const std::string start = full(prefix);
-    std::unique_ptr<rocksdb::Iterator> base(db_->NewIterator(rocksdb::ReadOptions()));
-    std::unique_ptr<rocksdb::Iterator> it(indexed_->NewIteratorWithBase(base.release()));
-    for (it->Seek(start); it->Valid(); it->Next()) {
-      const std::string_view key(it->key().data(), it->key().size());
-      if (!key.starts_with(start)) break;
-      if (!visit(key.substr(prefix_.size()), std::string_view(it->value().data(), it->value().size()))) break;
+  void scan_rows(std::string_view, Visitor&) override {}
+
+ private:
+  std::string full(std::string_view key) const { return row_key(prefix_, key); }
+
+  const std::string& prefix_;
+  rocksdb::WriteBatch batch_;
+};
+
+// A projection that reads its rows: reads come from the cache, else from the
+// database (and are then cached); writes go to the cache, and a batch commits
+// each written row's last value once.
+class CachedRows final : public LaneRows {
+ public:
+  CachedRows(Runner::RowCache& cache, rocksdb::DB* db, const std::string& prefix)
+      : cache_(cache), db_(db), prefix_(prefix) {}
+
+  void put(std::string_view key, std::string_view value) override { write(key, std::string(value)); }
+  void del(std::string_view key) override { write(key, std::nullopt); }
+  std::optional<std::string> get(std::string_view key) override {
+    if (auto it = cache_.rows_.find(key); it != cache_.rows_.end()) return it->second.value;
+    std::string value;
+    const rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), full(key), &value);
+    if (!s.ok() && !s.IsNotFound()) {
+      if (!read_error_) read_error_ = "reading one of its rows: " + s.ToString();
+      return std::nullopt;
+    }
+    std::optional<std::string> row;
+    if (s.ok()) row = std::move(value);
+    cache_.bytes_ += key.size() + (row ? row->size() : 0);
+    return cache_.rows_.emplace(std::string(key), Runner::RowCache::Row{std::move(row), false})
+        .first->second.value;
+  }
+
+  void begin_event() override { undo_.clear(); }
+  std::optional<std::string> read_error() override { return std::exchange(read_error_, std::nullopt); }
+  void end_event(bool keep) override {
+    if (keep) return;
+    // Rows the refused event made dirty leave the dirty list before any is erased:
+    // those whose state before the event (their first undo entry) was clean or absent.
+    std::erase_if(cache_.dirty_, [&](Runner::RowCache::Map::iterator d) {
+      return std::any_of(undo_.begin(), undo_.end(), [&](const Undo& u) {
+        return u.key == d->first && (!u.before || !u.before->dirty);
+      });
+    });
+    for (auto it = undo_.rbegin(); it != undo_.rend(); ++it) {
+      auto row = cache_.rows_.find(it->key);
+      if (it->before) {
+        row->second = *it->before;
+      } else {
+        cache_.rows_.erase(row);
+      }
     }
   }
 
- private:
-  std::string full(std::string_view key) const {
-    std::string k;
-    k.reserve(prefix_.size() + key.size());
-    k.append(prefix_);
-    k.append(key);
-    return k;
+  rocksdb::WriteBatch& batch() override {
+    auto& dirty = cache_.dirty_;
+    std::sort(dirty.begin(), dirty.end(), [](auto a, auto b) { return a->first < b->first; });
+    for (auto it : dirty) {
+      const std::string k = full(it->first);
+      (void)(it->second.value ? batch_.Put(k, *it->second.value) : batch_.Delete(k));
+    }
+    return batch_;
+  }
+  void committed(bool ok) override {
+    if (!ok || cache_.bytes_ > Runner::RowCache::kMaxBytes) {
+      cache_.clear();
+      return;
+    }
+    for (auto it : cache_.dirty_) it->second.dirty = false;
+    cache_.dirty_.clear();
   }
 
-  rocksdb::WriteBatchWithIndex* indexed_;
-  rocksdb::WriteBatch* plain_;
+ protected:
+  // The database's rows under the prefix, with the cache's over them.
+  void scan_rows(std::string_view prefix, Visitor& visit) override {
+    const std::string start = full(prefix);
+    const std::string end = keys::successor(start);
+    rocksdb::ReadOptions ro;
+    const rocksdb::Slice upper(end);
+    if (!end.empty()) ro.iterate_upper_bound = &upper;
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro));
+    it->Seek(start);
+    auto cached = cache_.rows_.lower_bound(prefix);
+    auto cached_in = [&] { return cached != cache_.rows_.end() && cached->first.starts_with(prefix); };
+    while (true) {
+      const bool from_db = it->Valid();
+      const std::string_view db_key =
+          from_db ? std::string_view(it->key().data(), it->key().size()).substr(prefix_.size())
+                  : std::string_view();
+      if (cached_in() && (!from_db || cached->first <= db_key)) {
+        if (from_db && cached->first == db_key) it->Next();
+        const auto& row = cached->second;
+        if (row.value && !visit(cached->first, *row.value)) return;
+        ++cached;
+      } else if (from_db) {
+        if (!visit(db_key, std::string_view(it->value().data(), it->value().size()))) return;
+        it->Next();
+      } else {
+        break;
+      }
+    }
+    if (!it->status().ok() && !read_error_) read_error_ = "scanning its rows: " + it->status().ToString();
+  }
+
+ private:
+  struct Undo {
+    std::string key;
+    std::optional<Runner::RowCache::Row> before;  // nullopt: not cached before
+  };
+
+  void write(std::string_view key, std::optional<std::string> value) {
+    auto it = cache_.rows_.find(key);
+    if (it == cache_.rows_.end()) {
+      undo_.push_back({std::string(key), std::nullopt});
+      it = cache_.rows_.emplace(std::string(key), Runner::RowCache::Row{}).first;
+      cache_.bytes_ += key.size();
+    } else {
+      undo_.push_back({std::string(key), it->second});
+    }
+    if (!it->second.dirty) cache_.dirty_.push_back(it);
+    cache_.bytes_ += value ? value->size() : 0;
+    it->second = Runner::RowCache::Row{std::move(value), true};
+  }
+  std::string full(std::string_view key) const { return row_key(prefix_, key); }
+
+  Runner::RowCache& cache_;
   rocksdb::DB* db_;
   const std::string& prefix_;
+  rocksdb::WriteBatch batch_;
+  std::vector<Undo> undo_;
+  std::optional<std::string> read_error_;
 };
-
-// The rows of an indexed batch as one write each, the last one made to it, in key
-// order: what committing the whole batch would leave in the database.
-rocksdb::WriteBatch last_write_per_row(rocksdb::WriteBatchWithIndex& indexed) {
-  rocksdb::WriteBatch out(indexed.GetWriteBatch()->GetDataSize());
-  std::unique_ptr<rocksdb::WBWIIterator> it(indexed.NewIterator());
-  for (it->SeekToFirst(); it->Valid(); it->Next()) {
-    const rocksdb::WriteEntry e = it->Entry();
-    (void)(e.type == rocksdb::kDeleteRecord ? out.Delete(e.key) : out.Put(e.key, e.value));
-  }
-  return out;
-}
 
 // One event in the shape projections see, decoded once for all of them.
 struct Decoded {
@@ -315,29 +460,24 @@ es::Result<std::size_t> Runner::apply_batch(std::vector<Target*>& targets, std::
     // Reserved up front (half a KiB an event, about what the audit log writes):
     // growing a batch of a few megabytes by doubling copies it.
     const std::size_t reserve = std::max<std::size_t>(1 << 20, staged.size() * 512);
-    std::unique_ptr<rocksdb::WriteBatchWithIndex> indexed;
-    rocksdb::WriteBatch plain(t.projection->reads_rows() ? 0 : reserve);
+    std::optional<WriteOnlyRows> write_only;
+    std::optional<CachedRows> cached;
     if (t.projection->reads_rows()) {
-      indexed = std::make_unique<rocksdb::WriteBatchWithIndex>(rocksdb::BytewiseComparator(), reserve,
-                                                               /*overwrite_key=*/true);
+      t.rows.serve(t.prefix);
+      cached.emplace(t.rows, db_.db(), t.prefix);
+    } else {
+      write_only.emplace(t.prefix, reserve);
     }
-    BatchRows rows(indexed.get(), &plain, db_.db(), t.prefix);
+    LaneRows& rows = cached ? static_cast<LaneRows&>(*cached) : *write_only;
     for (const Batch::Staged& s : staged) {
       const ProjectedEvent& e = s.event;
       if (lane.failure || lane.reached >= e.position) continue;
       std::optional<std::string> error = s.decoded.error;
       if (!error) {
-        if (indexed) {
-          indexed->SetSavePoint();
-        } else {
-          plain.SetSavePoint();
-        }
+        rows.begin_event();
         error = t.projection->apply(e, rows);
-        if (indexed) {
-          (void)(error ? indexed->RollbackToSavePoint() : indexed->PopSavePoint());
-        } else {
-          (void)(error ? plain.RollbackToSavePoint() : plain.PopSavePoint());
-        }
+        if (auto unreadable = rows.read_error(); unreadable && !error) error = unreadable;
+        rows.end_event(!error);
       }
       if (error) {
         lane.failure = "position " + std::to_string(e.position) + " (" + std::string(e.stream) + " version " +
@@ -346,17 +486,14 @@ es::Result<std::size_t> Runner::apply_batch(std::vector<Target*>& targets, std::
       }
       lane.reached = e.position;
     }
-    // A projection that reads its rows rewrites some of them many times in one
-    // batch; the index knows each row's last write, and only that is committed.
-    rocksdb::WriteBatch last_writes;
-    if (indexed) last_writes = last_write_per_row(*indexed);
-    rocksdb::WriteBatch& batch = indexed ? last_writes : plain;
+    rocksdb::WriteBatch& batch = rows.batch();
     if (lane.reached != t.checkpoint) {
       std::string value;
       keys::put_u64(value, lane.reached);
       (void)batch.Put(ProjectionDb::checkpoint_key(t.projection->name(), t.generation.number), value);
     }
     if (batch.Count() > 0) lane.written = db_.write(batch);
+    rows.committed(lane.written.ok());
   };
   // Threads pay off on a catch-up or rebuild batch; a live runner's batches are a
   // few events every couple of milliseconds, where starting threads would cost more

@@ -10,6 +10,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <map>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -433,6 +434,119 @@ TEST_F(RunnerTest, RebuildOfAnUnknownNameIsInvalidArgumentNamingTheKnownOnes) {
   EXPECT_FALSE(db_->building(kCounts).has_value()) << "a refused rebuild request begins no rebuild";
   expect_rows_up_to(kCounts, 20);
 }
+
+// ---------------------------------------------------------------------------
+// Rows kept between batches: a projection that reads, rewrites, scans and
+// deletes its rows ends with the same rows whatever the batch size, across a
+// restart, and a refused event leaves no trace even of rows it rewrote or deleted.
+
+// Per stream: a count ("c"), the positions of its last three events ("p", found
+// by a scan after writing the newest) and their sum ("s"). Refuses `fail_at`
+// after making all of its changes.
+class WindowProjection final : public Projection {
+ public:
+  explicit WindowProjection(std::optional<std::uint64_t> fail_at) : fail_at_(fail_at) {}
+  std::string_view name() const override { return "window"; }
+  std::uint32_t version() const override { return 1; }
+  std::optional<std::string> apply(const ProjectedEvent& e, Rows& rows) override {
+    const std::string stream(e.stream);
+    std::uint64_t count = 0;
+    if (auto v = rows.get("c" + stream)) count = std::stoull(*v);
+    rows.put("c" + stream, std::to_string(count + 1));
+    const std::string window = "p" + stream + '\0';
+    rows.put(window + be64(e.position), "");
+    std::vector<std::string> kept;
+    rows.scan(window, [&](std::string_view k, std::string_view) {
+      kept.emplace_back(k);
+      return true;
+    });
+    while (kept.size() > 3) {
+      rows.del(kept.front());
+      kept.erase(kept.begin());
+    }
+    std::uint64_t sum = 0;
+    for (const auto& k : kept) sum += from_be64(std::string_view(k).substr(window.size()));
+    rows.put("s" + stream, std::to_string(sum));
+    if (fail_at_ == e.position) return "refused after changing its rows";
+    return std::nullopt;
+  }
+
+ private:
+  std::optional<std::uint64_t> fail_at_;
+};
+
+// The rows WindowProjection must hold after events 1..up_to, computed directly.
+std::map<std::string, std::string> window_rows(es::EventStore& store, std::uint64_t up_to) {
+  std::map<std::string, std::string> rows;
+  std::map<std::string, std::vector<std::uint64_t>> windows;
+  auto events = store.read_all(1, static_cast<std::size_t>(up_to));
+  if (!events.ok()) throw std::runtime_error("read_all: " + events.status().to_string());
+  for (const auto& e : *events) {
+    const std::string stream(e.stream);
+    auto& c = rows["c" + stream];
+    c = std::to_string((c.empty() ? 0 : std::stoull(c)) + 1);
+    auto& w = windows[stream];
+    w.push_back(e.position);
+    if (w.size() > 3) w.erase(w.begin());
+    std::uint64_t sum = 0;
+    for (auto p : w) sum += p;
+    rows["s" + stream] = std::to_string(sum);
+  }
+  for (const auto& [stream, w] : windows)
+    for (auto p : w) rows["p" + stream + '\0' + be64(p)] = "";
+  return rows;
+}
+
+class RowsAcrossBatchesTest : public RunnerTest, public ::testing::WithParamInterface<std::size_t> {
+ protected:
+  Runner& make_window_runner(std::optional<std::uint64_t> fail_at) {
+    runner_.reset();
+    std::vector<std::unique_ptr<Projection>> owned;
+    owned.push_back(std::make_unique<WindowProjection>(fail_at));
+    RunnerOptions options;
+    options.batch_events = GetParam();
+    auto r = Runner::create(*store_, *db_, std::move(owned), options);
+    if (!r.ok()) throw std::runtime_error("Runner::create: " + r.status().to_string());
+    runner_ = std::move(r).value();
+    return *runner_;
+  }
+  std::map<std::string, std::string> rows() {
+    std::map<std::string, std::string> out;
+    db_->scan("window", serving("window").number, "", [&](std::string_view k, std::string_view v) {
+      out.emplace(k, v);
+      return true;
+    });
+    return out;
+  }
+};
+
+TEST_P(RowsAcrossBatchesTest, RowsDoNotDependOnBatchSizeOrRestarts) {
+  append_events(*store_, 300, 5);
+  make_window_runner(std::nullopt);
+  ASSERT_TRUE(runner_->catch_up({}, 140).ok());
+  EXPECT_EQ(rows(), window_rows(*store_, 140));
+  make_window_runner(std::nullopt);  // a new runner knows no rows: it reads them back
+  ASSERT_TRUE(runner_->catch_up().ok());
+  EXPECT_EQ(rows(), window_rows(*store_, 300));
+  // Live batches after the bulk ones, on the rows the runner kept.
+  append_events(*store_, 40, 5);
+  runner_->start();
+  ASSERT_TRUE(runner_->wait_for("window", 340, 10s).ok());
+  runner_->stop();
+  EXPECT_EQ(rows(), window_rows(*store_, 340));
+}
+
+TEST_P(RowsAcrossBatchesTest, ARefusedEventUndoesItsRewritesAndDeletions) {
+  append_events(*store_, 200, 5);
+  make_window_runner(std::uint64_t{150});
+  (void)runner_->catch_up();
+  ASSERT_TRUE(status("window").failure.has_value());
+  EXPECT_EQ(status("window").checkpoint, 149u);
+  EXPECT_EQ(rows(), window_rows(*store_, 149));
+}
+
+INSTANTIATE_TEST_SUITE_P(BatchSizes, RowsAcrossBatchesTest, ::testing::Values(1, 3, 16, 1000),
+                         [](const auto& info) { return "batch" + std::to_string(info.param); });
 
 }  // namespace
 }  // namespace portal::projections

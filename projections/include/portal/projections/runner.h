@@ -93,6 +93,7 @@ class Runner {
   ProjectionDb& db() { return db_; }
 
   struct Target;  // a projection and the generation it writes (opaque)
+  class RowCache;  // rows a projection that reads its rows has seen (opaque)
 
  private:
   Runner(eventstore::EventStore& store, ProjectionDb& db, RunnerOptions options);
