@@ -377,6 +377,8 @@ class AggregateCache {
 
 class AggregateLoader {
  public:
+  using Head = std::optional<std::uint64_t>;  // a stream's last version, if it exists
+
   AggregateLoader(es::EventStore& store, std::size_t cache_entries, std::uint64_t snapshot_every)
       : store_(store), cache_(cache_entries), snapshot_every_(snapshot_every) {}
 
@@ -395,7 +397,7 @@ class AggregateLoader {
     auto head = store_.stream_head(stream);
     if (!head.ok()) return store_error(head.status(), "reading the head of " + stream);
     if (auto hit = cache_.get(stream); hit && hit->version == *head) return *std::move(hit);
-    auto loaded = load_once(stream);
+    auto loaded = load_once(stream, &*head);
     // A load already under way may have read the stream before our head.
     if (loaded.ok() && !at_least(loaded->version, *head)) return load_from_store(stream);
     return loaded;
@@ -455,7 +457,8 @@ class AggregateLoader {
     std::optional<Expected<Loaded>> result;
   };
 
-  Expected<Loaded> load_once(const std::string& stream) {
+  // known_head: the stream's head, when the caller has just read it.
+  Expected<Loaded> load_once(const std::string& stream, const Head* known_head = nullptr) {
     std::shared_ptr<Flight> flight;
     bool leader = false;
     {
@@ -493,18 +496,19 @@ class AggregateLoader {
     if (auto hit = cache_.get(stream)) {
       landing.result = *std::move(hit);
     } else {
-      landing.result = load_from_store(stream);
+      landing.result = load_from_store(stream, known_head);
     }
     return landing.result;
   }
 
-  Expected<Loaded> load_from_store(const std::string& stream) {
+  Expected<Loaded> load_from_store(const std::string& stream, const Head* known_head = nullptr) {
     cold_loads_.fetch_add(1, std::memory_order_relaxed);
     std::optional<Aggregate> state = empty_aggregate(stream);
     if (!state) return Error::failed_precondition("The engine cannot load stream '" + stream + "'.");
-    // The head first: a stream that does not exist yet (a command's new ids) costs
-    // one lookup instead of a scan, and the last page ends at the head.
-    auto head = store_.stream_head(stream);
+    // The head first (unless the caller just read it): a stream that does not exist
+    // yet (a command's new ids) costs one lookup instead of a scan, and the last page
+    // ends at the head.
+    es::Result<Head> head = known_head ? es::Result<Head>(*known_head) : store_.stream_head(stream);
     if (!head.ok()) return store_error(head.status(), "reading the head of " + stream);
     std::optional<std::uint64_t> version;
     std::optional<std::uint64_t> snapshot_version;
