@@ -69,6 +69,9 @@ class StreamPrefix final : public rocksdb::SliceTransform {
   }
 };
 
+// Events in a read_log_range call from which it reads around the block cache.
+constexpr std::uint64_t kLongRange = 4096;
+
 struct Family {
   enum : std::size_t { kDefault, kLog, kStreams, kCommands, kSnapshots, kCount };
 };
@@ -589,7 +592,15 @@ Status RocksDbEventStore::Impl::read_log_range(
   // No iterate_upper_bound: the loop counts positions and stops at `end` itself,
   // which spares RocksDB a key comparison against the bound on every step.
   std::string lower = layout::log_key(from);
-  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), family(Family::kLog)));
+  rocksdb::ReadOptions ro;
+  if (end - from >= kLongRange) {
+    // A long range (a catch-up, a rebuild, a verify) passes through the block cache
+    // once: caching its blocks would evict the hot ones, and costs more than the
+    // read itself (about half the CPU of scanning a 1,000,000-event log here).
+    ro.fill_cache = false;
+    ro.readahead_size = 1 << 20;
+  }
+  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(ro, family(Family::kLog)));
   std::uint64_t expect = from;
   for (it->Seek(lower); it->Valid(); ++expect) {
     std::uint64_t position = it->key().size() == 8 ? layout::get_u64_be(it->key().ToStringView()) : 0;
