@@ -18,10 +18,12 @@ namespace es = eventstore;
 // The rows a projection that reads its rows has read or written, kept from one
 // batch to the next. The runner is a generation's only writer, so a row read once
 // stays known until the runner writes it; a write is dirty until committed. A
-// failed commit forgets everything, and so does outgrowing kMaxBytes.
+// failed commit forgets everything, and so does outgrowing
+// RunnerOptions::row_cache_bytes.
 class Runner::RowCache {
  public:
-  static constexpr std::size_t kMaxBytes = 64 << 20;
+  // What a row costs beyond its key and value: the map's node and the strings.
+  static constexpr std::size_t kRowOverhead = 128;
 
   struct Row {
     std::optional<std::string> value;  // nullopt: no such row
@@ -43,7 +45,7 @@ class Runner::RowCache {
 
   Map rows_;
   std::vector<Map::iterator> dirty_;  // in the order first written, each once
-  std::size_t bytes_ = 0;             // keys and values held, roughly
+  std::size_t bytes_ = 0;             // memory held, roughly (rewrites count again)
 
  private:
   std::string prefix_;
@@ -114,8 +116,8 @@ class WriteOnlyRows final : public LaneRows {
 // each written row's last value once.
 class CachedRows final : public LaneRows {
  public:
-  CachedRows(Runner::RowCache& cache, rocksdb::DB* db, const std::string& prefix)
-      : cache_(cache), db_(db), prefix_(prefix) {}
+  CachedRows(Runner::RowCache& cache, std::size_t max_bytes, rocksdb::DB* db, const std::string& prefix)
+      : cache_(cache), max_bytes_(max_bytes), db_(db), prefix_(prefix) {}
 
   void put(std::string_view key, std::string_view value) override { write(key, std::string(value)); }
   void del(std::string_view key) override { write(key, std::nullopt); }
@@ -129,7 +131,7 @@ class CachedRows final : public LaneRows {
     }
     std::optional<std::string> row;
     if (s.ok()) row = std::move(value);
-    cache_.bytes_ += key.size() + (row ? row->size() : 0);
+    cache_.bytes_ += Runner::RowCache::kRowOverhead + key.size() + (row ? row->size() : 0);
     return cache_.rows_.emplace(std::string(key), Runner::RowCache::Row{std::move(row), false})
         .first->second.value;
   }
@@ -165,7 +167,7 @@ class CachedRows final : public LaneRows {
     return batch_;
   }
   void committed(bool ok) override {
-    if (!ok || cache_.bytes_ > Runner::RowCache::kMaxBytes) {
+    if (!ok || cache_.bytes_ > max_bytes_) {
       cache_.clear();
       return;
     }
@@ -216,7 +218,7 @@ class CachedRows final : public LaneRows {
     if (it == cache_.rows_.end()) {
       undo_.push_back({std::string(key), std::nullopt});
       it = cache_.rows_.emplace(std::string(key), Runner::RowCache::Row{}).first;
-      cache_.bytes_ += key.size();
+      cache_.bytes_ += Runner::RowCache::kRowOverhead + key.size();
     } else {
       undo_.push_back({std::string(key), it->second});
     }
@@ -227,6 +229,7 @@ class CachedRows final : public LaneRows {
   std::string full(std::string_view key) const { return row_key(prefix_, key); }
 
   Runner::RowCache& cache_;
+  std::size_t max_bytes_;
   rocksdb::DB* db_;
   const std::string& prefix_;
   rocksdb::WriteBatch batch_;
@@ -464,7 +467,7 @@ es::Result<std::size_t> Runner::apply_batch(std::vector<Target*>& targets, std::
     std::optional<CachedRows> cached;
     if (t.projection->reads_rows()) {
       t.rows.serve(t.prefix);
-      cached.emplace(t.rows, db_.db(), t.prefix);
+      cached.emplace(t.rows, options_.row_cache_bytes, db_.db(), t.prefix);
     } else {
       write_only.emplace(t.prefix, reserve);
     }

@@ -13,6 +13,7 @@
 #include <map>
 #include <mutex>
 #include <set>
+#include <tuple>
 #include <thread>
 
 #include "projection_test_support.h"
@@ -497,14 +498,17 @@ std::map<std::string, std::string> window_rows(es::EventStore& store, std::uint6
   return rows;
 }
 
-class RowsAcrossBatchesTest : public RunnerTest, public ::testing::WithParamInterface<std::size_t> {
+// (batch size, row cache bytes): a cache of 1 byte forgets the rows after every batch.
+class RowsAcrossBatchesTest : public RunnerTest,
+                              public ::testing::WithParamInterface<std::tuple<std::size_t, std::size_t>> {
  protected:
   Runner& make_window_runner(std::optional<std::uint64_t> fail_at) {
     runner_.reset();
     std::vector<std::unique_ptr<Projection>> owned;
     owned.push_back(std::make_unique<WindowProjection>(fail_at));
     RunnerOptions options;
-    options.batch_events = GetParam();
+    options.batch_events = std::get<0>(GetParam());
+    options.row_cache_bytes = std::get<1>(GetParam());
     auto r = Runner::create(*store_, *db_, std::move(owned), options);
     if (!r.ok()) throw std::runtime_error("Runner::create: " + r.status().to_string());
     runner_ = std::move(r).value();
@@ -545,8 +549,13 @@ TEST_P(RowsAcrossBatchesTest, ARefusedEventUndoesItsRewritesAndDeletions) {
   EXPECT_EQ(rows(), window_rows(*store_, 149));
 }
 
-INSTANTIATE_TEST_SUITE_P(BatchSizes, RowsAcrossBatchesTest, ::testing::Values(1, 3, 16, 1000),
-                         [](const auto& info) { return "batch" + std::to_string(info.param); });
+INSTANTIATE_TEST_SUITE_P(BatchSizes, RowsAcrossBatchesTest,
+                         ::testing::Combine(::testing::Values(1, 3, 16, 1000),
+                                            ::testing::Values(std::size_t{1}, std::size_t{64} << 20)),
+                         [](const auto& info) {
+                           return "batch" + std::to_string(std::get<0>(info.param)) +
+                                  (std::get<1>(info.param) == 1 ? "_forgetting" : "_keeping");
+                         });
 
 }  // namespace
 }  // namespace portal::projections

@@ -34,6 +34,10 @@ struct RunnerOptions {
   // rebuilt about a fifth faster than 2,000; 32,000 was slower again).
   std::size_t batch_events = 8000;
   std::chrono::milliseconds idle_poll{2};  // how often a caught-up runner looks for new events
+  // Memory, per projection that reads its rows, for the rows it has read or written
+  // (kept between batches so that they are not read back from the database); past
+  // it, the kept rows are forgotten after the batch.
+  std::size_t row_cache_bytes = 64 << 20;
 };
 
 struct ProjectionStatus {
