@@ -143,9 +143,8 @@ class CachedRows final : public LaneRows {
     // Rows the refused event made dirty leave the dirty list before any is erased:
     // those whose state before the event (their first undo entry) was clean or absent.
     std::erase_if(cache_.dirty_, [&](Runner::RowCache::Map::iterator d) {
-      return std::any_of(undo_.begin(), undo_.end(), [&](const Undo& u) {
-        return u.key == d->first && (!u.before || !u.before->dirty);
-      });
+      return std::any_of(undo_.begin(), undo_.end(),
+                         [&](const Undo& u) { return u.key == d->first && (!u.before || !u.before->dirty); });
     });
     for (auto it = undo_.rbegin(); it != undo_.rend(); ++it) {
       auto row = cache_.rows_.find(it->key);

@@ -13,8 +13,8 @@
 #include <map>
 #include <mutex>
 #include <set>
-#include <tuple>
 #include <thread>
+#include <tuple>
 
 #include "projection_test_support.h"
 
