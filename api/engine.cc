@@ -555,7 +555,7 @@ class AggregateLoader {
   // snapshot at `snapshot_version` does not cover; for a large aggregate, at least
   // an eighth of its weight (snapshot_weight) too, so that encoding snapshots costs
   // each event about the same whatever the size (a provider with 100,000 users is
-  // snapshotted every 12,500 events, not every 64), and a cold load replays at
+  // snapshotted every 12,500 events, not every 32), and a cold load replays at
   // most that many events after the snapshot.
   bool snapshot_due(std::uint64_t version, std::optional<std::uint64_t> snapshot_version,
                     std::uint64_t weight = 0) const {

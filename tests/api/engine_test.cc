@@ -604,10 +604,10 @@ TEST_F(EngineTest, SixtyFourCallersInvitingIntoOneProviderAllSucceed) {
   for (int c = 0; c < kCallers; ++c)
     for (int i = 0; i < kInvites; ++i)
       EXPECT_NE(state.user_by_email("u" + std::to_string(c) + "-" + std::to_string(i) + "@lanes.example"), nullptr);
-  // Snapshots came about once per snapshot_every (64) events, although commands
+  // Snapshots came about once per snapshot_every events, although commands
   // moved the cached state on while each was taken: not after every command.
   const std::uint64_t events = 1u + kCallers * kInvites;
-  EXPECT_LE(engine_->snapshots_written(), events / 64 + 4)
+  EXPECT_LE(engine_->snapshots_written(), events / snapshot_every_ + 4)
       << "snapshots were taken again and again: a written one was forgotten";
   EXPECT_GE(engine_->snapshots_written(), 1u);
   // The same after a restart: every acknowledged invitation was recorded.
@@ -615,8 +615,8 @@ TEST_F(EngineTest, SixtyFourCallersInvitingIntoOneProviderAllSucceed) {
   EXPECT_EQ(provider(p.id).users.size(), 1u + kCallers * kInvites);
 }
 
-// After a restart, a burst of commands on a large provider loads it from the store
-// once: the callers that need it while it loads wait for that load.
+// After a restart, a burst of reads or commands on a large provider loads it from
+// the store once: the callers that need it while it loads wait for that load.
 TEST_F(EngineTest, ABurstOnAColdLargeProviderLoadsItOnce) {
   const d::UserId owner = register_user("owner@cold.example");
   const Provider p = set_up_provider(owner, "owner@cold.example");
@@ -626,6 +626,27 @@ TEST_F(EngineTest, ABurstOnAColdLargeProviderLoadsItOnce) {
       emails.push_back("u" + std::to_string(batch) + "-" + std::to_string(i) + "@cold.example");
     must(d::InviteProviderUsers{p.id, emails, d::ProviderUserType::kServiceUser}, as(owner));
   }
+  constexpr int kCallers = 32;
+  // Reads: they never conflict, so each stream is loaded exactly once.
+  reopen();
+  {
+    std::latch start(kCallers);
+    std::atomic<int> wrong{0};
+    std::vector<std::thread> readers;
+    for (int c = 0; c < kCallers; ++c) {
+      readers.emplace_back([&] {
+        start.arrive_and_wait();
+        auto state = engine_->provider(p.id);
+        if (!state.ok() || !state.value().has_value() || state.value()->users.size() != 1u + 150 * 20) ++wrong;
+      });
+    }
+    for (auto& t : readers) t.join();
+    EXPECT_EQ(wrong.load(), 0);
+    EXPECT_EQ(engine_->cold_loads(), 1u) << "the provider was loaded from the store more than once at a time";
+  }
+
+  // Commands: the same, except that a command which lost a race twice reloads
+  // its streams on its third attempt (by design), which counts as a cold load.
   auto rename = [&](int n) {
     return engine_->execute(
         d::UpdateProvider{p.id, "Cold " + std::to_string(n), "Cold IT Ltd", "billing@cold.example"},
@@ -638,7 +659,6 @@ TEST_F(EngineTest, ABurstOnAColdLargeProviderLoadsItOnce) {
   ASSERT_GE(one, 1u);
 
   reopen();
-  constexpr int kCallers = 32;
   std::latch start(kCallers);
   std::atomic<int> failed{0};
   std::vector<std::thread> callers;
@@ -650,7 +670,9 @@ TEST_F(EngineTest, ABurstOnAColdLargeProviderLoadsItOnce) {
   }
   for (auto& t : callers) t.join();
   EXPECT_EQ(failed.load(), 0);
-  EXPECT_EQ(engine_->cold_loads(), one) << "streams were loaded from the store more than once at a time";
+  // Without a single load per stream, each caller that misses the cache loads on
+  // its own: several more. A third attempt's reload adds at most a couple.
+  EXPECT_LE(engine_->cold_loads(), one + 2) << "streams were loaded from the store more than once at a time";
   EXPECT_EQ(provider(p.id).users.size(), 1u + 150 * 20);
 }
 
