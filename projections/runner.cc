@@ -219,9 +219,10 @@ class CachedRows final : public LaneRows {
       it = cache_.rows_.emplace(std::string(key), Runner::RowCache::Row{}).first;
       cache_.bytes_ += Runner::RowCache::kRowOverhead + key.size();
     } else {
-      undo_.push_back({std::string(key), it->second});
+      undo_.push_back({std::string(key), std::move(it->second)});  // overwritten below
     }
-    if (!it->second.dirty) cache_.dirty_.push_back(it);
+    const bool was_dirty = undo_.back().before && undo_.back().before->dirty;
+    if (!was_dirty) cache_.dirty_.push_back(it);
     cache_.bytes_ += value ? value->size() : 0;
     it->second = Runner::RowCache::Row{std::move(value), true};
   }
