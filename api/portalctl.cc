@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <chrono>
 #include <cstdio>
@@ -175,8 +176,9 @@ Checks, one line each (ok, or FAILED with the details), then a summary:
   streams index    every stream index entry points at the record of that stream and
                    version; versions of each stream run 0, 1, 2, ...; heads match
   checkpoint NAME  each read model's checkpoint is at most the log's last position
-  audit index      every audit index entry decodes, is filed under its own key and
-                   equals the entry its event in the log makes
+  audit index      every audit entry decodes, is filed under its own position and
+                   equals the entry its event in the log makes; every index (by
+                   organization, provider, actor, item) lists exactly those entries
   rebuild NAME     a fresh rebuild of each read model (in a temporary directory, up
                    to the serving checkpoint) has the serving generation's digest
 
@@ -1134,48 +1136,92 @@ void verify_audit_index(const pj::ProjectionDb& db, const ExpectedEntries& expec
   }
   const std::uint64_t checkpoint = db.checkpoint(pj::AuditLogProjection::kName, gen->number);
   Problems problems;
-  std::uint64_t entries = 0;
-  for (const char tag : {'o', 'p', 'a', 'i'}) {
-    db.scan(
-        pj::AuditLogProjection::kName, gen->number, std::string(1, tag),
-        [&](std::string_view key, std::string_view value) {
-          ++entries;
-          const std::string shown = std::string(1, tag) + " index entry";
-          if (key.size() != 1 + 16 + 8 + 8) {
-            problems.add(shown + " with a key of " + std::to_string(key.size()) + " bytes");
-            return true;
-          }
+  std::uint64_t entries = 0, members = 0;
+  // Per position and index (o, p, a, i): what the entry says its member must be
+  // (a hash of subject and time; 0: in no such index), then 1 once listed.
+  constexpr char kTags[] = {'o', 'p', 'a', 'i'};
+  std::vector<std::array<std::size_t, 4>> listed(expected.size(), std::array<std::size_t, 4>{});
+  auto member_hash = [](std::string_view list, std::string_view time) {
+    const std::size_t h = std::hash<std::string>{}(std::string(list) + std::string(time));
+    return h <= 1 ? 2 : h;
+  };
+  db.scan(pj::AuditLogProjection::kName, gen->number, "E", [&](std::string_view key, std::string_view value) {
+    ++entries;
+    if (key.size() != 1 + 8) {
+      problems.add("audit entry with a key of " + std::to_string(key.size()) + " bytes");
+      return true;
+    }
+    const std::uint64_t position = be64(key.substr(1));
+    const std::string where = "audit entry at position " + std::to_string(position);
+    if (position == 0 || position >= expected.size() || position > checkpoint) {
+      problems.add(where + ": the log has no such event" +
+                   (position > checkpoint ? " folded in (checkpoint " + std::to_string(checkpoint) + ")"
+                                          : std::string()));
+      return true;
+    }
+    const auto entry = pj::AuditEntry::decode(value);
+    if (!entry) {
+      problems.add(where + ": the entry does not decode");
+      return true;
+    }
+    if (entry->position != position) {
+      problems.add(where + ": the entry is filed under the wrong key");
+    } else if (expected[position] != 0 && entry_hash(value) != expected[position]) {
+      problems.add(where + ": the entry differs from the event in the log");
+    }
+    std::string time;
+    for (int shift = 56; shift >= 0; shift -= 8) {
+      time.push_back(
+          static_cast<char>((static_cast<std::uint64_t>(entry->date) ^ (std::uint64_t{1} << 63)) >> shift));
+    }
+    const d::Uuid* subjects[] = {&entry->organization_id, &entry->provider_id, &entry->acting_user_id,
+                                 &entry->cipher_id};
+    for (std::size_t t = 0; t < 4; ++t) {
+      if (subjects[t]->is_nil()) continue;
+      std::string list(1, kTags[t]);
+      list.append(reinterpret_cast<const char*>(subjects[t]->bytes.data()), 16);
+      listed[position][t] = member_hash(list, time);
+    }
+    return true;
+  });
+  for (std::size_t t = 0; t < 4; ++t) {
+    const es::Status s = db.scan_lists(
+        pj::AuditLogProjection::kName, gen->number, std::string(1, kTags[t]),
+        [&](std::string_view list, std::string_view member) {
+          ++members;
           d::Uuid id;
-          for (std::size_t i = 0; i < 16; ++i) id.bytes[i] = static_cast<std::uint8_t>(key[1 + i]);
-          const auto at = static_cast<std::int64_t>(be64(key.substr(17)) ^ (std::uint64_t{1} << 63));
-          const std::uint64_t position = be64(key.substr(25));
-          const std::string where =
-              shown + " for " + id.to_string() + " at position " + std::to_string(position);
-          if (position == 0 || position >= expected.size() || position > checkpoint) {
-            problems.add(where + ": the log has no such event" +
-                         (position > checkpoint ? " folded in (checkpoint " + std::to_string(checkpoint) + ")"
-                                                : std::string()));
+          for (std::size_t i = 0; i < 16 && i + 1 < list.size(); ++i) {
+            id.bytes[i] = static_cast<std::uint8_t>(list[1 + i]);
+          }
+          const std::string shown = std::string(1, kTags[t]) + " index entry for " + id.to_string();
+          if (list.size() != 1 + 16 || member.size() != 8 + 8) {
+            problems.add(shown + " of " + std::to_string(list.size() + member.size()) + " bytes");
             return true;
           }
-          const auto entry = pj::AuditEntry::decode(value);
-          if (!entry) {
-            problems.add(where + ": the entry does not decode");
-            return true;
-          }
-          const d::Uuid& subject = tag == 'o'   ? entry->organization_id
-                                   : tag == 'p' ? entry->provider_id
-                                   : tag == 'a' ? entry->acting_user_id
-                                                : entry->cipher_id;
-          if (entry->position != position || entry->date != at || subject != id) {
-            problems.add(where + ": the entry is filed under the wrong key");
-          } else if (expected[position] != 0 && entry_hash(value) != expected[position]) {
-            problems.add(where + ": the entry differs from the event in the log");
+          const std::uint64_t position = be64(member.substr(8));
+          const std::string where = shown + " at position " + std::to_string(position);
+          if (position == 0 || position >= listed.size() || listed[position][t] == 0) {
+            problems.add(where + ": no audit entry of that position is filed under it");
+          } else if (listed[position][t] != member_hash(list, member.substr(0, 8))) {
+            problems.add(where + ": the entry of that position has another subject or time");
+          } else {
+            listed[position][t] = 1;
           }
           return true;
         });
+    if (!s.ok()) problems.add(s.message());
+  }
+  for (std::size_t position = 0; position < listed.size(); ++position) {
+    for (std::size_t t = 0; t < 4; ++t) {
+      if (listed[position][t] > 1) {
+        problems.add("audit entry at position " + std::to_string(position) + ": missing from the " +
+                     std::string(1, kTags[t]) + " index");
+      }
+    }
   }
   checks.report("audit index", problems.empty(),
-                problems.empty() ? group_digits(entries) + " index entries match their events in the log"
+                problems.empty() ? group_digits(entries) + " entries and " + group_digits(members) +
+                                       " index entries match their events in the log"
                                  : problems.describe());
 }
 

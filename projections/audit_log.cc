@@ -68,13 +68,22 @@ void put_u16(std::string& out, std::uint16_t v) {
 // Format 2: ids present are flagged in a 16-bit mask and only they are stored.
 constexpr std::uint8_t kEntryFormat = 2;
 
-std::string index_key(AuditBy by, const domain::Uuid& id, std::int64_t at, std::uint64_t position) {
-  std::string key(1, static_cast<char>(by));
-  keys::put_id(key, id);
-  keys::put_time(key, at);
+// Rows: 'E' position -> the entry; and one list per organization, provider,
+// acting user and item (AuditBy tag, id) of the entries' (time, position).
+std::string entry_key(std::uint64_t position) {
+  std::string key(1, 'E');
   keys::put_u64(key, position);
   return key;
 }
+
+std::string list_of(AuditBy by, const domain::Uuid& id) {
+  std::string list(1, static_cast<char>(by));
+  keys::put_id(list, id);
+  return list;
+}
+
+constexpr std::size_t kListBytes = 1 + 16;
+constexpr std::size_t kMemberBytes = 8 + 8;
 
 }  // namespace
 
@@ -153,30 +162,33 @@ AuditEntry AuditLogProjection::entry_of(const ProjectedEvent& event) {
 
 std::optional<std::string> AuditLogProjection::apply(const ProjectedEvent& event, Rows& rows) {
   const AuditEntry e = entry_of(event);
-  // Each index holds the whole entry: a page is one range scan, no lookups.
-  const std::string value = e.encode();
-  if (!e.organization_id.is_nil())
-    rows.put(index_key(AuditBy::kOrganization, e.organization_id, e.date, e.position), value);
-  if (!e.provider_id.is_nil())
-    rows.put(index_key(AuditBy::kProvider, e.provider_id, e.date, e.position), value);
-  if (!e.acting_user_id.is_nil())
-    rows.put(index_key(AuditBy::kActor, e.acting_user_id, e.date, e.position), value);
-  if (!e.cipher_id.is_nil()) rows.put(index_key(AuditBy::kItem, e.cipher_id, e.date, e.position), value);
+  // The entry once; each index lists its (time, position): recorded-at never
+  // decreases along the log, so every list grows in order.
+  rows.put(entry_key(e.position), e.encode());
+  std::string member;
+  keys::put_time(member, e.date);
+  keys::put_u64(member, e.position);
+  const std::pair<AuditBy, const domain::Uuid*> indexes[] = {{AuditBy::kOrganization, &e.organization_id},
+                                                             {AuditBy::kProvider, &e.provider_id},
+                                                             {AuditBy::kActor, &e.acting_user_id},
+                                                             {AuditBy::kItem, &e.cipher_id}};
+  for (const auto& [by, id] : indexes) {
+    if (!id->is_nil()) rows.append(list_of(by, *id), member);
+  }
   return std::nullopt;
 }
 
 es::Result<AuditPage> query_audit(const ProjectionDb& db, const AuditQuery& q) {
   AuditPage page;
-  std::string prefix(1, static_cast<char>(q.by));
-  keys::put_id(prefix, q.id);
+  const std::string list = list_of(q.by, q.id);
   // A newest-first token starts with 'n'; both orders' tokens are then the hex of
-  // the index key to resume at (inclusive).
+  // the list and the member to resume at (inclusive).
   const std::string_view marker = q.newest_first ? "n" : "";
-  std::string start = prefix;
+  std::string start;
   if (!q.continuation.empty()) {
     const std::string_view token = std::string_view(q.continuation).substr(
         q.continuation.starts_with(marker) ? marker.size() : 0);
-    if (!q.continuation.starts_with(marker) || token.size() != 2 * (1 + 16 + 8 + 8)) {
+    if (!q.continuation.starts_with(marker) || token.size() != 2 * (kListBytes + kMemberBytes)) {
       return es::Status::invalid_argument("the continuation token is not one this server issued");
     }
     std::string raw;
@@ -191,49 +203,47 @@ es::Result<AuditPage> query_audit(const ProjectionDb& db, const AuditQuery& q) {
         return es::Status::invalid_argument("the continuation token is not one this server issued");
       raw.push_back(static_cast<char>(hi << 4 | lo));
     }
-    if (!raw.starts_with(prefix)) {
+    if (!raw.starts_with(list)) {
       return es::Status::invalid_argument("the continuation token belongs to another query");
     }
-    start = raw;
+    start = raw.substr(kListBytes);
   } else {
     keys::put_time(start, q.newest_first ? q.to : q.from);
   }
   // Oldest first: from `start` up to `end` (q.to, exclusive). Newest first: from
-  // `start` (q.to, before any key of that instant) down to `end` (q.from, inclusive).
-  std::string end = prefix;
+  // `start` (q.to, before any member of that instant) down to `end` (q.from, inclusive).
+  std::string end;
   keys::put_time(end, q.newest_first ? q.from : q.to);
   std::string resume;
-  std::optional<es::Status> error;
+  es::Status status;
   db.read_serving(AuditLogProjection::kName, [&](std::uint64_t gen) {
     page.entries.clear();
     resume.clear();
-    error.reset();
-    auto scan = q.newest_first ? &ProjectionDb::scan_back_from : &ProjectionDb::scan_from;
-    (db.*scan)(
-        AuditLogProjection::kName, gen, prefix, start, [&](std::string_view key, std::string_view value) {
-          if (q.newest_first ? key < end : key >= end) return false;
-          if (q.limit != 0 && page.entries.size() == q.limit) {
-            resume = std::string(key);
-            return false;
-          }
-          const std::uint64_t position = keys::get_u64(key.substr(1 + 16 + 8));
-          auto entry = AuditEntry::decode(value);
-          if (!entry || entry->position != position) {
-            error = es::Status::corruption("the audit entry of position " + std::to_string(position) +
-                                           " is damaged; run portalctl verify and rebuild the audit log");
-            return false;
-          }
-          page.entries.push_back(std::move(*entry));
-          return true;
-        });
+    std::vector<std::uint64_t> positions;
+    status = db.scan_list(AuditLogProjection::kName, gen, list, start, q.newest_first,
+                          [&](std::string_view member) {
+                            if (q.newest_first ? member < end : member >= end) return false;
+                            if (q.limit != 0 && positions.size() == q.limit) {
+                              resume = list + std::string(member);
+                              return false;
+                            }
+                            positions.push_back(keys::get_u64(member.substr(8)));
+                            return true;
+                          });
+    for (std::size_t i = 0; i < positions.size() && status.ok(); ++i) {
+      auto bytes = db.get(AuditLogProjection::kName, gen, entry_key(positions[i]));
+      auto entry = bytes ? AuditEntry::decode(*bytes) : std::nullopt;
+      if (!entry || entry->position != positions[i]) {
+        status =
+            es::Status::corruption("the audit entry of position " + std::to_string(positions[i]) +
+                                   " is damaged or missing; run portalctl verify and rebuild the audit log");
+        break;
+      }
+      page.entries.push_back(std::move(*entry));
+    }
   });
-  if (error) return *error;
-  static constexpr char kHex[] = "0123456789abcdef";
-  if (!resume.empty()) page.continuation = marker;
-  for (unsigned char c : resume) {
-    page.continuation.push_back(kHex[c >> 4]);
-    page.continuation.push_back(kHex[c & 0xf]);
-  }
+  if (!status.ok()) return status;
+  if (!resume.empty()) page.continuation = std::string(marker) + keys::hex(resume);
   return page;
 }
 

@@ -41,6 +41,15 @@ inline domain::Uuid get_id(std::string_view in) {
   for (std::size_t i = 0; i < 16; ++i) id.bytes[i] = static_cast<std::uint8_t>(in[i]);
   return id;
 }
+inline std::string hex(std::string_view bytes) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : bytes) {
+    out.push_back(kHex[c >> 4]);
+    out.push_back(kHex[c & 0xf]);
+  }
+  return out;
+}
 // The smallest key greater than every key starting with prefix ("" if none).
 inline std::string successor(std::string prefix) {
   while (!prefix.empty()) {

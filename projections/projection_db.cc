@@ -10,6 +10,7 @@
 #include <memory>
 
 #include "keys.h"
+#include "lists.h"
 
 namespace portal::projections {
 
@@ -206,36 +207,102 @@ void ProjectionDb::scan_back_from(std::string_view name, std::uint64_t generatio
   }
 }
 
+es::Status ProjectionDb::scan_list(std::string_view name, std::uint64_t generation, std::string_view list,
+                                   std::string_view from, bool backwards,
+                                   const std::function<bool(std::string_view)>& visit) const {
+  const std::string base = row_prefix(name, generation);
+  const std::string chunks = base + lists::chunk_key(list, "");
+  const std::string end = keys::successor(chunks);
+  rocksdb::ReadOptions ro;
+  const rocksdb::Slice lower(chunks);
+  const rocksdb::Slice upper(end);
+  ro.iterate_lower_bound = &lower;
+  if (!end.empty()) ro.iterate_upper_bound = &upper;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro));
+  // The chunk that holds `from`, or the member nearest it, is the last one that
+  // starts at or before it; forwards, every chunk may start after it.
+  it->SeekForPrev(chunks + std::string(from));
+  if (!backwards && !it->Valid()) it->Seek(chunks);
+  for (; it->Valid(); backwards ? it->Prev() : it->Next()) {
+    lists::Chunk c;
+    const std::string_view key(it->key().data() + base.size(), it->key().size() - base.size());
+    if (!lists::parse(key, std::string_view(it->value().data(), it->value().size()), c)) {
+      return es::Status::corruption("a chunk of list " + keys::hex(list) + " of projection '" +
+                                    std::string(name) + "' generation " + std::to_string(generation) +
+                                    " is damaged; run portalctl verify and rebuild the projection");
+    }
+    if (c.list != list) continue;  // another list whose name starts with this one's
+    for (std::size_t k = 0; k < c.size(); ++k) {
+      const std::string_view member = c.member(backwards ? c.size() - 1 - k : k);
+      if (backwards ? member > from : member < from) continue;
+      if (!visit(member)) return es::Status::ok_status();
+    }
+  }
+  if (!it->status().ok())
+    return from_rocksdb(it->status(), "reading a list of projection " + std::string(name));
+  return es::Status::ok_status();
+}
+
+es::Status ProjectionDb::scan_lists(
+    std::string_view name, std::uint64_t generation, std::string_view prefix,
+    const std::function<bool(std::string_view, std::string_view)>& visit) const {
+  es::Status status;
+  scan(name, generation, lists::chunk_key(prefix, ""), [&](std::string_view key, std::string_view value) {
+    lists::Chunk c;
+    if (!lists::parse(key, value, c)) {
+      status = es::Status::corruption("a chunk of list " + keys::hex(key.substr(1)) + " of projection '" +
+                                      std::string(name) + "' generation " + std::to_string(generation) +
+                                      " is damaged; run portalctl verify and rebuild the projection");
+      return false;
+    }
+    for (std::size_t k = 0; k < c.size(); ++k) {
+      if (!visit(c.list, c.member(k))) return false;
+    }
+    return true;
+  });
+  return status;
+}
+
+void ProjectionDb::scan_canonical(
+    std::string_view name, std::uint64_t generation,
+    const std::function<void(std::string_view, std::string_view)>& visit) const {
+  std::string member_key;
+  scan(name, generation, "", [&](std::string_view key, std::string_view value) {
+    lists::Chunk c;
+    if (!lists::parse(key, value, c)) {
+      visit(key, value);
+      return true;
+    }
+    member_key = lists::chunk_key(c.list, "");
+    for (std::size_t k = 0; k < c.size(); ++k) {
+      member_key.resize(1 + c.list.size());
+      member_key.append(c.member(k));
+      visit(member_key, {});
+    }
+    return true;
+  });
+}
+
 std::string ProjectionDb::digest(std::string_view name, std::uint64_t generation) const {
   std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
   EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr);
-  scan(name, generation, "", [&](std::string_view key, std::string_view value) {
+  scan_canonical(name, generation, [&](std::string_view key, std::string_view value) {
     std::string lengths;
     keys::put_u64(lengths, key.size());
     keys::put_u64(lengths, value.size());
     EVP_DigestUpdate(ctx.get(), lengths.data(), lengths.size());
     EVP_DigestUpdate(ctx.get(), key.data(), key.size());
     EVP_DigestUpdate(ctx.get(), value.data(), value.size());
-    return true;
   });
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
   EVP_DigestFinal_ex(ctx.get(), md, &len);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string hex;
-  for (unsigned int i = 0; i < len; ++i) {
-    hex.push_back(kHex[md[i] >> 4]);
-    hex.push_back(kHex[md[i] & 0xf]);
-  }
-  return hex;
+  return keys::hex(std::string_view(reinterpret_cast<const char*>(md), len));
 }
 
 std::uint64_t ProjectionDb::row_count(std::string_view name, std::uint64_t generation) const {
   std::uint64_t n = 0;
-  scan(name, generation, "", [&](std::string_view, std::string_view) {
-    ++n;
-    return true;
-  });
+  scan_canonical(name, generation, [&](std::string_view, std::string_view) { ++n; });
   return n;
 }
 

@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "keys.h"
+#include "lists.h"
 #include "portal/eventstore/rocksdb_event_store.h"
 
 namespace portal::projections {
@@ -74,16 +75,73 @@ std::string row_key(const std::string& prefix, std::string_view key) {
 
 // A projection's rows as one lane of a batch sees them: the projection's writes
 // gather in a WriteBatch under the generation's prefix, each event's undone if
-// the projection refuses it.
+// the projection refuses it. Lists (Rows::append) gather here, one chunk row per
+// list and batch.
 class LaneRows : public Rows {
  public:
-  virtual void begin_event() = 0;
-  // After apply(): why a row could not be read, if one could not (the event then fails).
-  virtual std::optional<std::string> read_error() { return std::nullopt; }
-  virtual void end_event(bool keep) = 0;
-  // The batch to commit with the checkpoint; then committed(ok) with the outcome.
-  virtual rocksdb::WriteBatch& batch() = 0;
+  void begin_event() {
+    list_undo_.clear();
+    begin_rows();
+  }
+  // After apply(): why the event cannot be kept though the projection accepted it
+  // (a row could not be read, a list member came out of order).
+  std::optional<std::string> read_error() {
+    if (list_error_) return std::exchange(list_error_, std::nullopt);
+    return rows_error();
+  }
+  void end_event(bool keep) {
+    if (!keep) {
+      for (auto it = list_undo_.rbegin(); it != list_undo_.rend(); ++it) it->first->resize(it->second);
+    }
+    end_rows(keep);
+  }
+  // The batch to commit with the checkpoint, lists included; then committed(ok)
+  // with the outcome.
+  rocksdb::WriteBatch& batch(const std::string& prefix) {
+    rocksdb::WriteBatch& b = rows_batch();
+    for (const auto& [list, pending] : lists_) {
+      if (pending.members.empty()) continue;  // every member undone
+      std::string value(1, static_cast<char>(pending.width));
+      value.append(pending.members);
+      (void)b.Put(
+          row_key(prefix, lists::chunk_key(list, std::string_view(pending.members).substr(0, pending.width))),
+          value);
+    }
+    return b;
+  }
   virtual void committed(bool ok) = 0;
+
+  void append(std::string_view list, std::string_view member) final {
+    auto it = lists_.find(list);
+    if (it == lists_.end()) it = lists_.emplace(std::string(list), Pending{}).first;
+    Pending& p = it->second;
+    const std::string_view last = p.members.empty()
+                                      ? std::string_view()
+                                      : std::string_view(p.members).substr(p.members.size() - p.width);
+    if (member.empty() || member.size() > lists::kMaxWidth ||
+        (!p.members.empty() && member.size() != p.width) || member <= last) {
+      if (!list_error_) list_error_ = "a member added to a list out of order or of another width";
+      return;
+    }
+    list_undo_.emplace_back(&p.members, p.members.size());
+    p.width = member.size();
+    p.members.append(member);
+  }
+
+ protected:
+  virtual void begin_rows() = 0;
+  virtual std::optional<std::string> rows_error() { return std::nullopt; }
+  virtual void end_rows(bool keep) = 0;
+  virtual rocksdb::WriteBatch& rows_batch() = 0;
+
+ private:
+  struct Pending {
+    std::size_t width = 0;
+    std::string members;
+  };
+  std::map<std::string, Pending, std::less<>> lists_;
+  std::vector<std::pair<std::string*, std::size_t>> list_undo_;  // sizes before this event
+  std::optional<std::string> list_error_;
 };
 
 // A projection that only writes (the audit log): a plain WriteBatch, no index.
@@ -96,12 +154,12 @@ class WriteOnlyRows final : public LaneRows {
   }
   void del(std::string_view key) override { (void)batch_.Delete(full(key)); }
   std::optional<std::string> get(std::string_view) override { return std::nullopt; }
-  void begin_event() override { batch_.SetSavePoint(); }
-  void end_event(bool keep) override { (void)(keep ? batch_.PopSavePoint() : batch_.RollbackToSavePoint()); }
-  rocksdb::WriteBatch& batch() override { return batch_; }
   void committed(bool) override {}
 
  protected:
+  void begin_rows() override { batch_.SetSavePoint(); }
+  void end_rows(bool keep) override { (void)(keep ? batch_.PopSavePoint() : batch_.RollbackToSavePoint()); }
+  rocksdb::WriteBatch& rows_batch() override { return batch_; }
   void scan_rows(std::string_view, Visitor&) override {}
 
  private:
@@ -136,9 +194,19 @@ class CachedRows final : public LaneRows {
         .first->second.value;
   }
 
-  void begin_event() override { undo_.clear(); }
-  std::optional<std::string> read_error() override { return std::exchange(read_error_, std::nullopt); }
-  void end_event(bool keep) override {
+  void committed(bool ok) override {
+    if (!ok || cache_.bytes_ > max_bytes_) {
+      cache_.clear();
+      return;
+    }
+    for (auto it : cache_.dirty_) it->second.dirty = false;
+    cache_.dirty_.clear();
+  }
+
+ protected:
+  void begin_rows() override { undo_.clear(); }
+  std::optional<std::string> rows_error() override { return std::exchange(read_error_, std::nullopt); }
+  void end_rows(bool keep) override {
     if (keep) return;
     // Rows the refused event made dirty leave the dirty list before any is erased:
     // those whose state before the event (their first undo entry) was clean or absent.
@@ -156,7 +224,7 @@ class CachedRows final : public LaneRows {
     }
   }
 
-  rocksdb::WriteBatch& batch() override {
+  rocksdb::WriteBatch& rows_batch() override {
     auto& dirty = cache_.dirty_;
     std::sort(dirty.begin(), dirty.end(), [](auto a, auto b) { return a->first < b->first; });
     for (auto it : dirty) {
@@ -165,16 +233,7 @@ class CachedRows final : public LaneRows {
     }
     return batch_;
   }
-  void committed(bool ok) override {
-    if (!ok || cache_.bytes_ > max_bytes_) {
-      cache_.clear();
-      return;
-    }
-    for (auto it : cache_.dirty_) it->second.dirty = false;
-    cache_.dirty_.clear();
-  }
 
- protected:
   // The database's rows under the prefix, with the cache's over them.
   void scan_rows(std::string_view prefix, Visitor& visit) override {
     const std::string start = full(prefix);
@@ -191,6 +250,10 @@ class CachedRows final : public LaneRows {
       const std::string_view db_key =
           from_db ? std::string_view(it->key().data(), it->key().size()).substr(prefix_.size())
                   : std::string_view();
+      if (from_db && db_key.starts_with(lists::kTag)) {  // a list's chunk: not a row
+        it->Next();
+        continue;
+      }
       if (cached_in() && (!from_db || cached->first <= db_key)) {
         if (from_db && cached->first == db_key) it->Next();
         const auto& row = cached->second;
@@ -489,7 +552,7 @@ es::Result<std::size_t> Runner::apply_batch(std::vector<Target*>& targets, std::
       }
       lane.reached = e.position;
     }
-    rocksdb::WriteBatch& batch = rows.batch();
+    rocksdb::WriteBatch& batch = rows.batch(t.prefix);
     if (lane.reached != t.checkpoint) {
       std::string value;
       keys::put_u64(value, lane.reached);

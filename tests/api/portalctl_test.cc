@@ -651,35 +651,59 @@ TEST_F(PortalctlTest, VerifyFindsTamperedReadModelsAndRebuildRepairsThem) {
 
   // An audit entry that no longer says what its event says.
   const d::OrganizationId org = s().org;
+  std::string org_list = "o";
+  org_list.append(reinterpret_cast<const char*>(org.bytes.data()), org.bytes.size());
+  auto first_org_entry = [&](projections::ProjectionDb& db, std::uint64_t gen) {
+    std::string key;
+    EXPECT_TRUE(db.scan_list("audit", gen, org_list, "", false, [&](std::string_view member) {
+                    key = "E" + std::string(member.substr(8));
+                    return false;
+                  }).ok());
+    return key;
+  };
+  std::uint64_t forged_position = 0;
   tamper("audit", [&](projections::ProjectionDb& db, std::uint64_t gen, rocksdb::WriteBatch& b) {
-    std::string prefix = "o";
-    prefix.append(reinterpret_cast<const char*>(org.bytes.data()), org.bytes.size());
-    bool done = false;
-    db.scan("audit", gen, prefix, [&](std::string_view key, std::string_view value) {
-      auto entry = projections::AuditEntry::decode(value);
-      if (!entry) return true;
-      entry->ip_address = "203.0.113.66";  // someone covering their tracks
-      (void)b.Put(projections::ProjectionDb::row_prefix("audit", gen) + std::string(key), entry->encode());
-      done = true;
-      return false;
-    });
-    ASSERT_TRUE(done);
+    const std::string key = first_org_entry(db, gen);
+    ASSERT_FALSE(key.empty());
+    auto entry = projections::AuditEntry::decode(db.get("audit", gen, key).value_or(""));
+    ASSERT_TRUE(entry);
+    forged_position = entry->position;
+    entry->ip_address = "203.0.113.66";  // someone covering their tracks
+    (void)b.Put(projections::ProjectionDb::row_prefix("audit", gen) + key, entry->encode());
   });
   const Outcome forged = portalctl({"verify"});
   EXPECT_EQ(forged.code, 1) << forged.out;
-  EXPECT_NE(forged.out.find("FAILED  audit index: 1 problem: o index entry for " + id(org)),
-            std::string::npos)
+  EXPECT_NE(
+      forged.out.find("FAILED  audit index: 1 problem: audit entry at position " +
+                      std::to_string(forged_position) + ": the entry differs from the event in the log"),
+      std::string::npos)
       << forged.out;
-  EXPECT_NE(forged.out.find("differs from the event in the log"), std::string::npos) << forged.out;
+
+  // An index that lists an entry under another organization.
+  tamper("audit", [&](projections::ProjectionDb& db, std::uint64_t gen, rocksdb::WriteBatch& b) {
+    (void)db;
+    std::string list = "o";
+    list.append(16, '\x5a');
+    std::string member;
+    for (int i = 0; i < 8; ++i) member.push_back('\0');
+    for (int shift = 56; shift >= 0; shift -= 8)
+      member.push_back(static_cast<char>(forged_position >> shift));
+    std::string value(1, static_cast<char>(member.size()));
+    value += member;
+    (void)b.Put(projections::ProjectionDb::row_prefix("audit", gen) + "\xff" + list + member, value);
+  });
+  const Outcome misfiled = portalctl({"verify"});
+  EXPECT_EQ(misfiled.code, 1) << misfiled.out;
+  EXPECT_NE(misfiled.out.find("o index entry for 5a5a5a5a-5a5a-5a5a-5a5a-5a5a5a5a5a5a at position " +
+                              std::to_string(forged_position) +
+                              ": the entry of that position has another subject or time"),
+            std::string::npos)
+      << misfiled.out;
 
   // A damaged entry: the export says what to do instead of printing a partial history.
   tamper("audit", [&](projections::ProjectionDb& db, std::uint64_t gen, rocksdb::WriteBatch& b) {
-    std::string prefix = "o";
-    prefix.append(reinterpret_cast<const char*>(org.bytes.data()), org.bytes.size());
-    db.scan("audit", gen, prefix, [&](std::string_view key, std::string_view) {
-      (void)b.Put(projections::ProjectionDb::row_prefix("audit", gen) + std::string(key), "damaged");
-      return false;
-    });
+    const std::string key = first_org_entry(db, gen);
+    (void)b.Put(projections::ProjectionDb::row_prefix("audit", gen) + key, "damaged");
   });
   const Outcome damaged = portalctl({"verify"});
   EXPECT_EQ(damaged.code, 1);

@@ -557,5 +557,135 @@ INSTANTIATE_TEST_SUITE_P(BatchSizes, RowsAcrossBatchesTest,
                                   (std::get<1>(info.param) == 1 ? "_forgetting" : "_keeping");
                          });
 
+// ---------------------------------------------------------------------------
+// Lists (Rows::append): one chunk row per list and batch, read back as one
+// ordered sequence whatever the batches were.
+
+// Lists each event's position under its stream and under "all"; refuses `fail_at`
+// after appending, and at `disorder_at` adds its member to "all" twice.
+class ListingProjection final : public Projection {
+ public:
+  ListingProjection(bool reads, std::optional<std::uint64_t> fail_at,
+                    std::optional<std::uint64_t> disorder_at)
+      : reads_(reads), fail_at_(fail_at), disorder_at_(disorder_at) {}
+  std::string_view name() const override { return "listing"; }
+  std::uint32_t version() const override { return 1; }
+  bool reads_rows() const override { return reads_; }
+  std::optional<std::string> apply(const ProjectedEvent& e, Rows& rows) override {
+    rows.append("s" + std::string(e.stream), be64(e.position));
+    rows.append("all", be64(e.position));
+    if (disorder_at_ == e.position) rows.append("all", be64(e.position));
+    if (fail_at_ == e.position) return "refused after listing";
+    return std::nullopt;
+  }
+
+ private:
+  bool reads_;
+  std::optional<std::uint64_t> fail_at_, disorder_at_;
+};
+
+// (batch size, whether the projection reads its rows: both kinds of Rows list).
+class ListsAcrossBatchesTest : public RunnerTest,
+                               public ::testing::WithParamInterface<std::tuple<std::size_t, bool>> {
+ protected:
+  std::unique_ptr<Runner> listing_runner(ProjectionDb& db, std::size_t batch,
+                                         std::optional<std::uint64_t> fail_at = std::nullopt,
+                                         std::optional<std::uint64_t> disorder_at = std::nullopt) {
+    std::vector<std::unique_ptr<Projection>> owned;
+    owned.push_back(std::make_unique<ListingProjection>(std::get<1>(GetParam()), fail_at, disorder_at));
+    RunnerOptions options;
+    options.batch_events = batch;
+    options.idle_poll = 1ms;
+    auto r = Runner::create(*store_, db, std::move(owned), options);
+    if (!r.ok()) throw std::runtime_error("Runner::create: " + r.status().to_string());
+    return std::move(r).value();
+  }
+  std::vector<std::uint64_t> list(std::string_view name, std::string_view from = "", bool backwards = false) {
+    std::vector<std::uint64_t> out;
+    const auto s = db_->scan_list("listing", serving("listing").number, name, from, backwards,
+                                  [&](std::string_view member) {
+                                    out.push_back(from_be64(member));
+                                    return true;
+                                  });
+    EXPECT_TRUE(s.ok()) << s.to_string();
+    return out;
+  }
+  // The positions of events 1..up_to, of one stream or all.
+  std::vector<std::uint64_t> expected(std::uint64_t up_to, std::optional<std::string> stream = std::nullopt) {
+    std::vector<std::uint64_t> out;
+    auto events = store_->read_all(1, static_cast<std::size_t>(up_to));
+    if (!events.ok()) throw std::runtime_error("read_all: " + events.status().to_string());
+    for (const auto& e : *events)
+      if (!stream || e.stream == *stream) out.push_back(e.position);
+    return out;
+  }
+};
+
+TEST_P(ListsAcrossBatchesTest, ListsReadInOrderWhateverTheBatchesAndDigestsAgree) {
+  append_events(*store_, 300, 5);
+  runner_ = listing_runner(*db_, std::get<0>(GetParam()));
+  ASSERT_TRUE(runner_->catch_up({}, 140).ok());
+  EXPECT_EQ(list("all"), expected(140));
+  runner_ = listing_runner(*db_, std::get<0>(GetParam()));
+  ASSERT_TRUE(runner_->catch_up().ok());
+  append_events(*store_, 40, 5);
+  runner_->start();
+  ASSERT_TRUE(runner_->wait_for("listing", 340, 10s).ok());
+  runner_->stop();
+
+  const std::vector<std::uint64_t> all = expected(340);
+  EXPECT_EQ(list("all"), all);
+  std::set<std::string> streams;
+  for (auto p : all) streams.insert(std::string(store_->read_all(p, 1).value().at(0).stream));
+  ASSERT_EQ(streams.size(), 5u);
+  for (const auto& stream : streams) EXPECT_EQ(list("s" + stream), expected(340, stream)) << stream;
+  // From a member on: forwards from the first member at or after it, backwards
+  // from the last at or before it; a bound between members falls between them.
+  EXPECT_EQ(list("all", be64(200)), std::vector<std::uint64_t>(all.begin() + 199, all.end()));
+  std::vector<std::uint64_t> down(all.begin(), all.begin() + 200);
+  std::reverse(down.begin(), down.end());
+  EXPECT_EQ(list("all", be64(200), true), down);
+  EXPECT_EQ(list("all", be64(200) + std::string(1, '\0'))[0], 201u);
+  EXPECT_EQ(list("all", be64(200).substr(0, 7), true), std::vector<std::uint64_t>{});
+  EXPECT_EQ(list("a"), std::vector<std::uint64_t>{}) << "a list no event added to is empty";
+
+  // The same events in batches of 7, all at once: other chunks, the same digest and rows.
+  auto twin_db = open_db(dir_.sub("twin"));
+  auto twin = listing_runner(*twin_db, 7);
+  ASSERT_TRUE(twin->catch_up().ok());
+  EXPECT_EQ(twin_db->digest("listing", twin_db->serving("listing")->number),
+            db_->digest("listing", serving("listing").number));
+  EXPECT_EQ(db_->row_count("listing", serving("listing").number), 2 * 340u);
+  twin.reset();
+}
+
+TEST_P(ListsAcrossBatchesTest, ARefusedEventLeavesNoMember) {
+  append_events(*store_, 200, 5);
+  runner_ = listing_runner(*db_, std::get<0>(GetParam()), std::uint64_t{150});
+  (void)runner_->catch_up();
+  ASSERT_TRUE(status("listing").failure.has_value());
+  EXPECT_EQ(status("listing").checkpoint, 149u);
+  EXPECT_EQ(list("all"), expected(149));
+}
+
+TEST_P(ListsAcrossBatchesTest, AMemberOutOfOrderFailsItsEvent) {
+  append_events(*store_, 200, 5);
+  runner_ = listing_runner(*db_, std::get<0>(GetParam()), std::nullopt, std::uint64_t{120});
+  (void)runner_->catch_up();
+  const auto failure = status("listing").failure;
+  ASSERT_TRUE(failure.has_value());
+  EXPECT_TRUE(failure->starts_with("position 120 ")) << *failure;
+  EXPECT_NE(failure->find("out of order"), std::string::npos) << *failure;
+  EXPECT_EQ(status("listing").checkpoint, 119u);
+  EXPECT_EQ(list("all"), expected(119));
+}
+
+INSTANTIATE_TEST_SUITE_P(BatchSizes, ListsAcrossBatchesTest,
+                         ::testing::Combine(::testing::Values(1, 3, 16, 1000), ::testing::Bool()),
+                         [](const auto& info) {
+                           return "batch" + std::to_string(std::get<0>(info.param)) +
+                                  (std::get<1>(info.param) ? "_reading" : "_writing_only");
+                         });
+
 }  // namespace
 }  // namespace portal::projections

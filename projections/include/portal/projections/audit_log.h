@@ -50,7 +50,7 @@ class AuditLogProjection final : public Projection {
  public:
   static constexpr const char* kName = "audit";
   std::string_view name() const override { return kName; }
-  std::uint32_t version() const override { return 3; }
+  std::uint32_t version() const override { return 4; }
   bool reads_rows() const override { return false; }
   std::optional<std::string> apply(const ProjectedEvent& event, Rows& rows) override;
 

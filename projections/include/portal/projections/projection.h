@@ -37,6 +37,13 @@ class Rows {
   virtual void put(std::string_view key, std::string_view value) = 0;
   virtual void del(std::string_view key) = 0;
   virtual std::optional<std::string> get(std::string_view key) = 0;
+  // Adds `member` to the ordered list `list`, such as an index's (time, position)
+  // pairs: a list's members are added in increasing byte order along the log, all
+  // of one width (1 to 255 bytes); an event that adds one out of order fails. The
+  // members one batch adds to a list are stored as one row, so an index costs a row
+  // per list and batch rather than one per event; ProjectionDb::scan_list reads a
+  // list back, and get and scan do not see lists.
+  virtual void append(std::string_view list, std::string_view member) = 0;
   // Calls visit(key, value) for every row whose key starts with prefix, in key
   // order, batch writes included; stops when visit returns false.
   template <class Visit>

@@ -3,7 +3,8 @@
 //   'M' name               -> serving generation: gen (BE u64), version (BE u32)
 //   'B' name               -> generation being rebuilt, same encoding (absent: none)
 //   'C' name 0x00 gen      -> checkpoint: the last log position folded in (BE u64)
-//   'R' name 0x00 gen key  -> a row of that generation
+//   'R' name 0x00 gen key  -> a row of that generation; keys starting 0xff hold
+//                             lists (Rows::append), a chunk of members each
 //
 // A batch of rows and its checkpoint go in one WriteBatch; switching a rebuilt
 // generation in is the one write of its 'M' record.
@@ -66,9 +67,26 @@ class ProjectionDb {
                       std::string_view from,
                       const std::function<bool(std::string_view key, std::string_view value)>& visit) const;
 
-  // SHA-256 (hex) over every row of a generation, keys and values: equal digests,
-  // equal read models.
+  // The members of a list (Rows::append) in order: forwards from the first member
+  // >= from, or backwards from the last member <= from; stops when visit returns
+  // false. A member is compared with `from` as bytes, so a shorter `from` (a time
+  // without a position) falls before every member it starts. A damaged chunk is a
+  // corruption error.
+  eventstore::Status scan_list(std::string_view name, std::uint64_t generation, std::string_view list,
+                               std::string_view from, bool backwards,
+                               const std::function<bool(std::string_view member)>& visit) const;
+
+  // Every member of every list whose name starts with prefix, list by list, in
+  // order; stops when visit returns false. A damaged chunk is a corruption error.
+  eventstore::Status scan_lists(
+      std::string_view name, std::uint64_t generation, std::string_view prefix,
+      const std::function<bool(std::string_view list, std::string_view member)>& visit) const;
+
+  // SHA-256 (hex) over every row of a generation, keys and values, a list counting
+  // as one row per member (however batches grouped them): equal digests, equal
+  // read models.
   std::string digest(std::string_view name, std::uint64_t generation) const;
+  // Rows as digest() counts them.
   std::uint64_t row_count(std::string_view name, std::uint64_t generation) const;
 
   eventstore::Status write(rocksdb::WriteBatch& batch);
@@ -87,6 +105,10 @@ class ProjectionDb {
 
  private:
   ProjectionDb() = default;
+  // Every row of a generation as digest() sees it: a list's chunk as one row per
+  // member (key: the chunk tag, list, member; empty value).
+  void scan_canonical(std::string_view name, std::uint64_t generation,
+                      const std::function<void(std::string_view key, std::string_view value)>& visit) const;
   std::optional<Generation> generation_at(const std::string& key) const;
 
   std::unique_ptr<rocksdb::DB> db_;
