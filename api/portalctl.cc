@@ -1021,7 +1021,7 @@ ExpectedEntries verify_log(es::RocksDbEventStore& store, Checks& checks) {
       } else if (v.position <= last) {
         pj::ProjectedEvent e;
         e.position = v.position;
-        e.stream = v.stream;
+        e.set_stream(v.stream);
         e.version = v.version;
         e.type = v.type;
         e.code = v.type_code;

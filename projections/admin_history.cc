@@ -191,8 +191,8 @@ std::optional<std::string> AdminHistoryProjection::apply(const ProjectedEvent& e
   Folder f(e, rows);
   const d::EventPayload& p = *e.payload;
   const Subjects s = subjects_of(e);
-  const auto provider_stream = stream_id(e.stream, "provider-");
-  const auto org_stream = stream_id(e.stream, "org-");
+  const auto provider_stream = stream_id(e, "provider-");
+  const auto org_stream = stream_id(e, "org-");
 
   switch (p.type) {
     case T::ProviderInvited: {

@@ -230,14 +230,18 @@ es::Result<AuditPage> query_audit(const ProjectionDb& db, const AuditQuery& q) {
                             positions.push_back(keys::get_u64(member.substr(8)));
                             return true;
                           });
-    for (std::size_t i = 0; i < positions.size() && status.ok(); ++i) {
-      auto bytes = db.get(AuditLogProjection::kName, gen, entry_key(positions[i]));
-      auto entry = bytes ? AuditEntry::decode(*bytes) : std::nullopt;
+    if (!status.ok()) return;
+    std::vector<std::string> keys;
+    keys.reserve(positions.size());
+    for (const std::uint64_t p : positions) keys.push_back(entry_key(p));
+    const auto found = db.get_many(AuditLogProjection::kName, gen, keys);
+    for (std::size_t i = 0; i < positions.size(); ++i) {
+      auto entry = found[i] ? AuditEntry::decode(*found[i]) : std::nullopt;
       if (!entry || entry->position != positions[i]) {
         status =
             es::Status::corruption("the audit entry of position " + std::to_string(positions[i]) +
                                    " is damaged or missing; run portalctl verify and rebuild the audit log");
-        break;
+        return;
       }
       page.entries.push_back(std::move(*entry));
     }

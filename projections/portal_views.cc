@@ -604,17 +604,17 @@ std::vector<d::Uuid> trailing_ids(const ProjectionDb& db, const char* name, cons
 }  // namespace
 
 std::optional<std::string> DirectoryProjection::apply(const ProjectedEvent& event, Rows& rows) {
-  if (auto p = stream_id(event.stream, "provider-")) apply_directory(event, *p, rows);
+  if (auto p = stream_id(event, "provider-")) apply_directory(event, *p, rows);
   return std::nullopt;
 }
 
 std::optional<std::string> ConsoleProjection::apply(const ProjectedEvent& event, Rows& rows) {
   Console console(event, rows);
-  if (auto org = stream_id(event.stream, "org-")) {
+  if (auto org = stream_id(event, "org-")) {
     console.organization_event(*org);
-  } else if (auto item = stream_id(event.stream, "item-")) {
+  } else if (auto item = stream_id(event, "item-")) {
     console.item_event(*item);
-  } else if (auto user = stream_id(event.stream, "user-")) {
+  } else if (auto user = stream_id(event, "user-")) {
     console.user_event(*user);
   }
   return std::nullopt;

@@ -167,6 +167,27 @@ std::optional<std::string> ProjectionDb::get(std::string_view name, std::uint64_
   return value;
 }
 
+std::vector<std::optional<std::string>> ProjectionDb::get_many(std::string_view name,
+                                                               std::uint64_t generation,
+                                                               const std::vector<std::string>& keys) const {
+  const std::string base = row_prefix(name, generation);
+  std::vector<std::string> full(keys.size());
+  std::vector<rocksdb::Slice> slices(keys.size());
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    full[i] = base + keys[i];
+    slices[i] = full[i];
+  }
+  std::vector<rocksdb::PinnableSlice> values(keys.size());
+  std::vector<rocksdb::Status> statuses(keys.size());
+  db_->MultiGet(rocksdb::ReadOptions(), db_->DefaultColumnFamily(), keys.size(), slices.data(), values.data(),
+                statuses.data());
+  std::vector<std::optional<std::string>> out(keys.size());
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    if (statuses[i].ok()) out[i] = values[i].ToString();
+  }
+  return out;
+}
+
 void ProjectionDb::scan(std::string_view name, std::uint64_t generation, std::string_view prefix,
                         const std::function<bool(std::string_view, std::string_view)>& visit) const {
   scan_from(name, generation, prefix, prefix, visit);

@@ -6,6 +6,7 @@
 #include <future>
 #include <limits>
 #include <map>
+#include <unordered_map>
 #include <utility>
 
 #include "keys.h"
@@ -139,7 +140,11 @@ class LaneRows : public Rows {
     std::size_t width = 0;
     std::string members;
   };
-  std::map<std::string, Pending, std::less<>> lists_;
+  struct Hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  std::unordered_map<std::string, Pending, Hash, std::equal_to<>> lists_;
   std::vector<std::pair<std::string*, std::size_t>> list_undo_;  // sizes before this event
   std::optional<std::string> list_error_;
 };
@@ -456,7 +461,7 @@ es::Result<Runner::Batch> Runner::read_batch(std::uint64_t from, std::uint64_t u
     }
   }
   for (Batch::Staged& s : staged) {
-    s.event.stream = s.stream;
+    s.event.set_stream(s.stream);
     s.event.type = s.type;
     s.event.payload = &s.decoded.payload;
     s.event.actor = &s.decoded.actor;

@@ -4,9 +4,9 @@ namespace portal::projections {
 
 using T = domain::fb::EventPayload;
 
-std::optional<domain::Uuid> stream_id(std::string_view stream, std::string_view prefix) {
-  if (!stream.starts_with(prefix)) return std::nullopt;
-  return domain::Uuid::parse(stream.substr(prefix.size()));
+std::optional<domain::Uuid> stream_id(const ProjectedEvent& event, std::string_view prefix) {
+  if (!event.stream.starts_with(prefix)) return std::nullopt;
+  return event.stream_uuid;
 }
 
 namespace {
@@ -18,10 +18,10 @@ std::optional<domain::Uuid> non_nil(const domain::Uuid& id) {
 
 Subjects subjects_of(const ProjectedEvent& event) {
   Subjects s;
-  s.organization = stream_id(event.stream, "org-");
-  s.provider = stream_id(event.stream, "provider-");
-  s.item = stream_id(event.stream, "item-");
-  s.user = stream_id(event.stream, "user-");
+  s.organization = stream_id(event, "org-");
+  s.provider = stream_id(event, "provider-");
+  s.item = stream_id(event, "item-");
+  s.user = stream_id(event, "user-");
   const domain::EventPayload& p = *event.payload;
   switch (p.type) {
     case T::ProviderUserInvited: s.provider_user = p.AsProviderUserInvited()->provider_user_id; break;

@@ -22,8 +22,8 @@ struct Subjects {
   std::int16_t policy_type = -1;
 };
 
-// The id after a stream's category prefix ("org-<uuid>"), if the stream has it.
-std::optional<domain::Uuid> stream_id(std::string_view stream, std::string_view prefix);
+// The id after the event's stream's category prefix ("org-<uuid>"), if the stream has it.
+std::optional<domain::Uuid> stream_id(const ProjectedEvent& event, std::string_view prefix);
 
 Subjects subjects_of(const ProjectedEvent& event);
 

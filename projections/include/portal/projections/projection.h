@@ -20,6 +20,9 @@ namespace portal::projections {
 struct ProjectedEvent {
   std::uint64_t position = 0;
   std::string_view stream;
+  // The id part of the stream's name ("org-<uuid>": the uuid) when it is a UUID,
+  // parsed once for every projection: set both with set_stream().
+  std::optional<domain::Uuid> stream_uuid;
   std::uint64_t version = 0;
   std::string_view type;
   std::uint32_t code = 0;
@@ -27,6 +30,12 @@ struct ProjectedEvent {
   eventstore::CommandId command_id;
   const domain::EventPayload* payload = nullptr;
   const domain::RecordedActor* actor = nullptr;
+
+  void set_stream(std::string_view name) {
+    stream = name;
+    const std::size_t dash = name.find('-');
+    stream_uuid = dash == std::string_view::npos ? std::nullopt : domain::Uuid::parse(name.substr(dash + 1));
+  }
 };
 
 // A projection's rows in the generation being written. Reads see the writes of the

@@ -15,11 +15,12 @@
 #include <cstdint>
 #include <functional>
 #include <map>
-#include <mutex>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "portal/eventstore/status.h"
 
@@ -52,6 +53,9 @@ class ProjectionDb {
   std::uint64_t checkpoint(std::string_view name, std::uint64_t generation) const;  // 0: nothing folded
 
   std::optional<std::string> get(std::string_view name, std::uint64_t generation, std::string_view key) const;
+  // Several rows in one lookup (RocksDB's MultiGet), in the order of keys.
+  std::vector<std::optional<std::string>> get_many(std::string_view name, std::uint64_t generation,
+                                                   const std::vector<std::string>& keys) const;
   // Committed rows whose key starts with prefix, in order (keys without the
   // generation prefix); stops when visit returns false.
   void scan(std::string_view name, std::uint64_t generation, std::string_view prefix,
