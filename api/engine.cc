@@ -1006,9 +1006,11 @@ Expected<CommandResult> Engine::Impl::execute(const domain::Command& command, co
     if (status.code() == es::StatusCode::kWrongExpectedVersion) {
       // The winner's append brings the cache up to date as soon as it is written
       // (on_written), while a reload would read only what is already synced. So the
-      // first retries keep the cache; later ones reload it from the store, in case
-      // it has gone wrong some other way.
-      const bool reload = attempt >= 2;
+      // first retries keep the cache; the third reloads it from the store once, in
+      // case it has gone wrong some other way. Only once: under a stream of synced
+      // commands a reload is often behind what is written, and reloading on every
+      // later retry would throw away, each time, the state the winners recorded.
+      const bool reload = attempt == 2;
       for (const auto& w : p.request.writes) {
         if (reload) loader.invalidate(w.stream);
         lanes.mark_hot(w.stream);
