@@ -233,6 +233,51 @@ void rewrite_value(const std::string& dir, const std::string& family_name, const
   EXPECT_TRUE(status.ok()) << status.ToString();
 }
 
+// A command record keeps the SHA-256 of its request, so that a command id that
+// comes back with other content is refused: the digest of a given request must
+// never change between versions, or re-submitting a command committed by an
+// earlier version would be refused. Pinned for one request of two writes and a check.
+TEST_F(RocksDbEventStoreTest, TheRequestDigestOfACommandRecordNeverChanges) {
+  AppendRequest request;
+  request.command_id = Id16::from_hex("00112233445566778899aabbccddeeff").value();
+  for (int w = 0; w < 2; ++w) {
+    StreamWrite write;
+    write.stream = "org-" + std::to_string(w);
+    write.expected = w == 0 ? ExpectedVersion::no_stream() : ExpectedVersion::any();
+    for (int e = 0; e < 3; ++e) {
+      NewEvent event;
+      event.type = "T" + std::to_string(e);
+      event.type_code = static_cast<std::uint32_t>(1000 + e);
+      event.event_id = request.command_id;
+      event.metadata = "m";
+      event.payload = std::string(static_cast<std::size_t>(100 + e), 'p');
+      write.events.push_back(event);
+    }
+    request.writes.push_back(write);
+  }
+  request.checks.push_back({"provider-1", ExpectedVersion::any()});
+  auto store = open_store();
+  ASSERT_NE(store, nullptr);
+  append_ok(*store, request);
+  close_store(store);
+
+  std::string record;
+  rewrite_value(dir_, layout::kCommandsFamily,
+                std::string(reinterpret_cast<const char*>(request.command_id.bytes.data()), 16),
+                [&](const std::string& value) {
+                  record = value;
+                  return value;
+                });
+  ASSERT_GE(record.size(), 32u);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string digest;
+  for (std::size_t i = 0; i < 32; ++i) {
+    digest.push_back(kHex[static_cast<unsigned char>(record[i]) >> 4]);
+    digest.push_back(kHex[static_cast<unsigned char>(record[i]) & 0xf]);
+  }
+  EXPECT_EQ(digest, "3c4a73ba5021084a94193358ff6c26330d9f588bb59c8229116bb39f0cabf66c");
+}
+
 void rewrite_log_value(const std::string& dir, std::uint64_t position,
                        const std::function<std::string(const std::string&)>& change) {
   rewrite_value(dir, layout::kLogFamily, layout::log_key(position), change);
