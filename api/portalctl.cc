@@ -1141,8 +1141,8 @@ void verify_audit_index(const pj::ProjectionDb& db, const ExpectedEntries& expec
   // (a hash of subject and time; 0: in no such index), then 1 once listed.
   constexpr char kTags[] = {'o', 'p', 'a', 'i'};
   std::vector<std::array<std::size_t, 4>> listed(expected.size(), std::array<std::size_t, 4>{});
-  auto member_hash = [](std::string_view list, std::string_view time) {
-    const std::size_t h = std::hash<std::string>{}(std::string(list) + std::string(time));
+  auto member_hash = [](std::string_view list, std::int64_t at) {
+    const std::size_t h = std::hash<std::string>{}(std::string(list) + std::to_string(at));
     return h <= 1 ? 2 : h;
   };
   db.scan(pj::AuditLogProjection::kName, gen->number, "E", [&](std::string_view key, std::string_view value) {
@@ -1169,18 +1169,13 @@ void verify_audit_index(const pj::ProjectionDb& db, const ExpectedEntries& expec
     } else if (expected[position] != 0 && entry_hash(value) != expected[position]) {
       problems.add(where + ": the entry differs from the event in the log");
     }
-    std::string time;
-    for (int shift = 56; shift >= 0; shift -= 8) {
-      time.push_back(
-          static_cast<char>((static_cast<std::uint64_t>(entry->date) ^ (std::uint64_t{1} << 63)) >> shift));
-    }
     const d::Uuid* subjects[] = {&entry->organization_id, &entry->provider_id, &entry->acting_user_id,
                                  &entry->cipher_id};
     for (std::size_t t = 0; t < 4; ++t) {
       if (subjects[t]->is_nil()) continue;
       std::string list(1, kTags[t]);
       list.append(reinterpret_cast<const char*>(subjects[t]->bytes.data()), 16);
-      listed[position][t] = member_hash(list, time);
+      listed[position][t] = member_hash(list, entry->date);
     }
     return true;
   });
@@ -1202,7 +1197,8 @@ void verify_audit_index(const pj::ProjectionDb& db, const ExpectedEntries& expec
           const std::string where = shown + " at position " + std::to_string(position);
           if (position == 0 || position >= listed.size() || listed[position][t] == 0) {
             problems.add(where + ": no audit entry of that position is filed under it");
-          } else if (listed[position][t] != member_hash(list, member.substr(0, 8))) {
+          } else if (listed[position][t] !=
+                     member_hash(list, static_cast<std::int64_t>(be64(member) ^ (std::uint64_t{1} << 63)))) {
             problems.add(where + ": the entry of that position has another subject or time");
           } else {
             listed[position][t] = 1;

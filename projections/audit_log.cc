@@ -1,5 +1,7 @@
 #include "portal/projections/audit_log.h"
 
+#include <cstring>
+
 #include "keys.h"
 #include "subjects.h"
 
@@ -172,8 +174,12 @@ std::optional<std::string> AuditLogProjection::apply(const ProjectedEvent& event
                                                              {AuditBy::kProvider, &e.provider_id},
                                                              {AuditBy::kActor, &e.acting_user_id},
                                                              {AuditBy::kItem, &e.cipher_id}};
+  std::string list(kListBytes, '\0');  // one buffer for the four lists' names
   for (const auto& [by, id] : indexes) {
-    if (!id->is_nil()) rows.append(list_of(by, *id), member);
+    if (id->is_nil()) continue;
+    list[0] = static_cast<char>(by);
+    std::memcpy(list.data() + 1, id->bytes.data(), 16);
+    rows.append(list, member);
   }
   return std::nullopt;
 }

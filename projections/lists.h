@@ -24,6 +24,13 @@ inline std::string chunk_key(std::string_view list, std::string_view first_membe
   return key;
 }
 
+// The value of a chunk: `members` (one or more, `width` bytes each) back to back.
+inline std::string chunk_value(std::size_t width, std::string_view members) {
+  std::string value(1, static_cast<char>(width));
+  value.append(members);
+  return value;
+}
+
 struct Chunk {
   std::string_view list;
   std::size_t width = 0;

@@ -228,6 +228,14 @@ void ProjectionDb::scan_back_from(std::string_view name, std::uint64_t generatio
   }
 }
 
+namespace {
+es::Status damaged_chunk(std::string_view name, std::uint64_t generation, std::string_view chunk_key) {
+  return es::Status::corruption("a chunk of list " + keys::hex(chunk_key.substr(1)) + " of projection '" +
+                                std::string(name) + "' generation " + std::to_string(generation) +
+                                " is damaged; run portalctl verify and rebuild the projection");
+}
+}  // namespace
+
 es::Status ProjectionDb::scan_list(std::string_view name, std::uint64_t generation, std::string_view list,
                                    std::string_view from, bool backwards,
                                    const std::function<bool(std::string_view)>& visit) const {
@@ -248,9 +256,7 @@ es::Status ProjectionDb::scan_list(std::string_view name, std::uint64_t generati
     lists::Chunk c;
     const std::string_view key(it->key().data() + base.size(), it->key().size() - base.size());
     if (!lists::parse(key, std::string_view(it->value().data(), it->value().size()), c)) {
-      return es::Status::corruption("a chunk of list " + keys::hex(list) + " of projection '" +
-                                    std::string(name) + "' generation " + std::to_string(generation) +
-                                    " is damaged; run portalctl verify and rebuild the projection");
+      return damaged_chunk(name, generation, key);
     }
     if (c.list != list) continue;  // another list whose name starts with this one's
     for (std::size_t k = 0; k < c.size(); ++k) {
@@ -271,9 +277,7 @@ es::Status ProjectionDb::scan_lists(
   scan(name, generation, lists::chunk_key(prefix, ""), [&](std::string_view key, std::string_view value) {
     lists::Chunk c;
     if (!lists::parse(key, value, c)) {
-      status = es::Status::corruption("a chunk of list " + keys::hex(key.substr(1)) + " of projection '" +
-                                      std::string(name) + "' generation " + std::to_string(generation) +
-                                      " is damaged; run portalctl verify and rebuild the projection");
+      status = damaged_chunk(name, generation, key);
       return false;
     }
     for (std::size_t k = 0; k < c.size(); ++k) {

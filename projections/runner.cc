@@ -102,11 +102,9 @@ class LaneRows : public Rows {
     rocksdb::WriteBatch& b = rows_batch();
     for (const auto& [list, pending] : lists_) {
       if (pending.members.empty()) continue;  // every member undone
-      std::string value(1, static_cast<char>(pending.width));
-      value.append(pending.members);
       (void)b.Put(
           row_key(prefix, lists::chunk_key(list, std::string_view(pending.members).substr(0, pending.width))),
-          value);
+          lists::chunk_value(pending.width, pending.members));
     }
     return b;
   }
