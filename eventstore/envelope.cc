@@ -246,7 +246,9 @@ CommandDigest request_digest(const AppendRequest& request) {
 }
 
 std::string encode_command(const AppendResult& result, const CommandDigest& digest) {
-  std::string out(reinterpret_cast<const char*>(digest.data()), digest.size());
+  std::string out;
+  out.reserve(digest.size() + 24 + 4);  // digest, three numbers, checksum: one allocation
+  out.append(reinterpret_cast<const char*>(digest.data()), digest.size());
   layout::put_u64_be(out, result.first_position);
   layout::put_u64_be(out, result.last_position);
   layout::put_u64_be(out, static_cast<std::uint64_t>(result.recorded_at_us));

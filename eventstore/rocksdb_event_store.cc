@@ -69,6 +69,9 @@ class StreamPrefix final : public rocksdb::SliceTransform {
   }
 };
 
+// A leader's WriteBatch keeps its buffer for the next group up to this size.
+constexpr std::size_t kKeptBatchBytes = 1u << 20;
+
 // Events in a read_log_range call from which it reads around the block cache.
 constexpr std::uint64_t kLongRange = 4096;
 
@@ -87,6 +90,12 @@ struct PendingAppend : GroupCommitQueue::Writer {
 };
 
 }  // namespace
+
+// Lets maps keyed by std::string be searched with a string_view.
+struct StringHash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
 
 // The visible head of recently read or written streams, with the position of that
 // head's event, so that stream_head() is a lookup instead of an iterator seek. The
@@ -129,12 +138,8 @@ class VisibleHeads {
     std::uint64_t version;
     std::uint64_t position;
   };
-  struct Hash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-  };
   std::mutex mu_;
-  std::unordered_map<std::string, Head, Hash, std::equal_to<>> heads_;
+  std::unordered_map<std::string, Head, StringHash, std::equal_to<>> heads_;
   std::uint64_t epoch_ = 0;
 };
 
@@ -184,8 +189,13 @@ struct RocksDbEventStore::Impl {
   // handed from leader to leader through the queue's mutex.
   std::uint64_t next_position = 1;
   std::int64_t last_recorded_at = 0;
-  std::unordered_map<std::string, std::uint64_t> head_cache;
+  std::unordered_map<std::string, std::uint64_t, StringHash, std::equal_to<>> head_cache;
   VisibleHeads visible_heads;
+  // Within write_group: the heads its earlier appends wrote (keys view the
+  // requests' stream names), the batch and the appends it accepted.
+  std::unordered_map<std::string_view, std::uint64_t> pending_heads;
+  rocksdb::WriteBatch leader_batch;
+  std::vector<PendingAppend*> leader_accepted;
 
   explicit Impl(const RocksDbOptions& o) : options(o), queue(o.max_group_bytes) {}
 
@@ -206,8 +216,8 @@ struct RocksDbEventStore::Impl {
   // unknown: its append has not been acknowledged and may still fail.
   Result<std::optional<AppendResult>> load_command(const CommandId& id, envelope::CommandDigest* digest,
                                                    bool as_leader);
-  Result<std::optional<std::uint64_t>> leader_head(
-      const std::string& stream, const std::unordered_map<std::string, std::uint64_t>& pending);
+  // The head as written, after the current group's earlier appends.
+  Result<std::optional<std::uint64_t>> leader_head(const std::string& stream);
   // Leader only: decides and writes the group; returns the last position written
   // (0: nothing written).
   std::uint64_t write_group(const std::vector<GroupCommitQueue::Writer*>& group);
@@ -322,9 +332,10 @@ Result<std::optional<AppendResult>> RocksDbEventStore::Impl::load_command(const 
   return std::optional<AppendResult>(std::move(result));
 }
 
-Result<std::optional<std::uint64_t>> RocksDbEventStore::Impl::leader_head(
-    const std::string& stream, const std::unordered_map<std::string, std::uint64_t>& pending) {
-  if (auto p = pending.find(stream); p != pending.end()) return std::optional<std::uint64_t>(p->second);
+Result<std::optional<std::uint64_t>> RocksDbEventStore::Impl::leader_head(const std::string& stream) {
+  if (auto p = pending_heads.find(stream); p != pending_heads.end()) {
+    return std::optional<std::uint64_t>(p->second);
+  }
   if (auto c = head_cache.find(stream); c != head_cache.end()) return std::optional<std::uint64_t>(c->second);
   auto head = read_head(stream, /*visible_only=*/false);
   if (head.ok() && head->has_value()) {
@@ -337,9 +348,12 @@ Result<std::optional<std::uint64_t>> RocksDbEventStore::Impl::leader_head(
 // Decides every append of the group in queue order, as if they ran one after the
 // other, and writes the accepted ones in one WriteBatch with one sync.
 std::uint64_t RocksDbEventStore::Impl::write_group(const std::vector<GroupCommitQueue::Writer*>& group) {
-  rocksdb::WriteBatch batch;
-  std::unordered_map<std::string, std::uint64_t> pending_heads;
-  std::vector<PendingAppend*> accepted;
+  // Leader-only buffers, reused from group to group.
+  rocksdb::WriteBatch& batch = leader_batch;
+  batch.Clear();
+  pending_heads.clear();
+  std::vector<PendingAppend*>& accepted = leader_accepted;
+  accepted.clear();
   std::uint64_t position = next_position;
   const std::int64_t recorded_at = std::max(now_us(), last_recorded_at);
 
@@ -375,7 +389,7 @@ std::uint64_t RocksDbEventStore::Impl::write_group(const std::vector<GroupCommit
     std::vector<std::optional<std::uint64_t>> heads(req.writes.size());
     auto check = [&](const std::string& stream, const ExpectedVersion& expected,
                      std::optional<std::uint64_t>* head_out) -> Status {
-      auto head = leader_head(stream, pending_heads);
+      auto head = leader_head(stream);
       if (!head.ok()) return head.status();
       if (!expected.matches(*head)) {
         return Status::wrong_expected_version("stream '" + stream + "' expected version " +
@@ -428,6 +442,8 @@ std::uint64_t RocksDbEventStore::Impl::write_group(const std::vector<GroupCommit
   // leadership, so the next group is decided and written meanwhile.
   auto s = db->Write(rocksdb::WriteOptions(), &batch);
   group_commits.fetch_add(1, std::memory_order_relaxed);
+  if (batch.GetDataSize() > kKeptBatchBytes)
+    batch = rocksdb::WriteBatch();  // give back a large group's buffer
   if (!s.ok()) {
     Status failed = from_rocksdb(s, "writing " + std::to_string(accepted.size()) + " append(s)");
     for (auto* a : accepted) a->result.emplace(failed);
@@ -435,9 +451,13 @@ std::uint64_t RocksDbEventStore::Impl::write_group(const std::vector<GroupCommit
   }
   next_position = position;
   last_recorded_at = recorded_at;
-  for (auto& [stream, head] : pending_heads) {
+  for (const auto& [stream, head] : pending_heads) {
+    if (auto c = head_cache.find(stream); c != head_cache.end()) {
+      c->second = head;
+      continue;
+    }
     if (head_cache.size() >= kHeadCacheLimit) head_cache.clear();
-    head_cache[stream] = head;
+    head_cache.emplace(std::string(stream), head);
   }
   // In queue order, so a stream written twice in the group ends at its last head.
   for (const PendingAppend* a : accepted) {

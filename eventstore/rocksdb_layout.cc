@@ -40,7 +40,10 @@ std::string stream_prefix(std::string_view stream) {
 }
 
 std::string stream_key(std::string_view stream, std::uint64_t version) {
-  std::string key = stream_prefix(stream);
+  std::string key;
+  key.reserve(stream.size() + 9);
+  key.append(stream);
+  key.push_back('\0');
   put_u64_be(key, version);
   return key;
 }

@@ -1,6 +1,7 @@
 #include "portal/eventstore/types.h"
 
 #include <algorithm>
+#include <iterator>
 #include <random>
 
 namespace portal::eventstore {
@@ -14,13 +15,22 @@ int hex_value(char c) {
   return -1;
 }
 
-bool is_category_char(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
-}
+// Which characters a stream name's category and id may hold, one table lookup
+// per character (every append checks its stream names).
+constexpr std::uint8_t kCategoryChar = 1;
+constexpr std::uint8_t kIdChar = 2;
+constexpr std::array<std::uint8_t, 256> kStreamNameChars = [] {
+  std::array<std::uint8_t, 256> t{};
+  for (int c = 'a'; c <= 'z'; ++c) t[c] = kCategoryChar | kIdChar;
+  for (int c = '0'; c <= '9'; ++c) t[c] = kCategoryChar | kIdChar;
+  for (int c = 'A'; c <= 'Z'; ++c) t[c] = kIdChar;
+  t['_'] = kCategoryChar;
+  t['.'] = t[':'] = t['-'] = kIdChar;
+  return t;
+}();
 
-bool is_id_char(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == ':' ||
-         c == '-';
+bool has_class(char c, std::uint8_t cls) {
+  return (kStreamNameChars[static_cast<unsigned char>(c)] & cls) != 0;
 }
 
 // Stream names are quoted in messages only after validation, or escaped here, so a
@@ -124,9 +134,8 @@ Status validate_stream_name(std::string_view stream) {
   auto dash = stream.find('-');
   bool ok = dash != std::string_view::npos && dash > 0 && dash + 1 < stream.size() && stream[0] >= 'a' &&
             stream[0] <= 'z';
-  for (std::size_t i = 0; ok && i < stream.size(); ++i) {
-    ok = i < dash ? is_category_char(stream[i]) : i == dash || is_id_char(stream[i]);
-  }
+  for (std::size_t i = 0; ok && i < dash; ++i) ok = has_class(stream[i], kCategoryChar);
+  for (std::size_t i = dash + 1; ok && i < stream.size(); ++i) ok = has_class(stream[i], kIdChar);
   if (!ok) {
     return Status::invalid_argument("stream name '" + printable(stream) +
                                     "' is malformed: expected category-id, category [a-z][a-z0-9_]*, "
@@ -143,15 +152,24 @@ Status validate_request(const AppendRequest& request) {
   if (request.writes.empty()) {
     return Status::invalid_argument("append request has checks but no writes: nothing to append");
   }
-  // Requests name a handful of streams: a linear scan beats hashing them.
-  std::vector<std::string_view> seen;
-  seen.reserve(request.writes.size() + request.checks.size());
+  // Requests name a handful of streams: a linear scan beats hashing them, and the
+  // first few names are kept without allocating.
+  std::string_view inline_seen[8];
+  std::vector<std::string_view> more_seen;
+  std::size_t seen = 0;
   auto check_stream = [&](const std::string& stream) -> Status {
     if (auto s = validate_stream_name(stream); !s.ok()) return s;
-    if (std::find(seen.begin(), seen.end(), stream) != seen.end()) {
+    const std::size_t inline_count = std::min(seen, std::size(inline_seen));
+    if (std::find(inline_seen, inline_seen + inline_count, stream) != inline_seen + inline_count ||
+        std::find(more_seen.begin(), more_seen.end(), stream) != more_seen.end()) {
       return Status::invalid_argument("stream '" + stream + "' appears more than once in the request");
     }
-    seen.push_back(stream);
+    if (seen < std::size(inline_seen)) {
+      inline_seen[seen] = stream;
+    } else {
+      more_seen.push_back(stream);
+    }
+    ++seen;
     return Status::ok_status();
   };
   for (const auto& write : request.writes) {
@@ -162,15 +180,15 @@ Status validate_request(const AppendRequest& request) {
     }
     for (std::size_t i = 0; i < write.events.size(); ++i) {
       const auto& e = write.events[i];
-      std::string where = "event " + std::to_string(i) + " of stream '" + write.stream + "'";
-      if (e.type.empty()) return Status::invalid_argument(where + " has an empty type");
+      auto where = [&] { return "event " + std::to_string(i) + " of stream '" + write.stream + "'"; };
+      if (e.type.empty()) return Status::invalid_argument(where() + " has an empty type");
       if (e.type.size() > kMaxEventTypeBytes) {
-        return Status::invalid_argument(where + " has a type of " + std::to_string(e.type.size()) +
+        return Status::invalid_argument(where() + " has a type of " + std::to_string(e.type.size()) +
                                         " bytes; the limit is " + std::to_string(kMaxEventTypeBytes));
       }
       if (e.metadata.size() + e.payload.size() > kMaxEventBytes) {
         return Status::invalid_argument(
-            where + " is " + std::to_string(e.metadata.size() + e.payload.size()) +
+            where() + " is " + std::to_string(e.metadata.size() + e.payload.size()) +
             " bytes (metadata + payload); the limit is 1 MiB (" + std::to_string(kMaxEventBytes) + " bytes)");
       }
     }

@@ -285,6 +285,30 @@ TEST(ValidateRequestTest, RejectsTheSameStreamCheckedTwice) {
   expect_invalid(request, "user-cc");
 }
 
+TEST(ValidateRequestTest, FindsARepeatedStreamAmongManyStreams) {
+  // A request may name many streams (bulk commands touch one per item): a repeat
+  // is found wherever it stands, and as many distinct streams are accepted.
+  AppendRequest request;
+  request.command_id = Id16::random();
+  for (int i = 0; i < 20; ++i) {
+    request.writes.push_back({"item-" + std::to_string(i), ExpectedVersion::any(), {small_event()}});
+  }
+  for (int i = 0; i < 5; ++i) request.checks.push_back({"org-" + std::to_string(i), ExpectedVersion::any()});
+  Status status = validate_request(request);
+  EXPECT_TRUE(status.ok()) << status.to_string();
+
+  for (const std::string& repeated :
+       {std::string("item-0"), std::string("item-7"), std::string("item-15"), std::string("org-4")}) {
+    SCOPED_TRACE(repeated);
+    AppendRequest twice = request;
+    twice.checks.push_back({repeated, ExpectedVersion::any()});
+    expect_invalid(twice, repeated);
+  }
+  AppendRequest late_twice = request;
+  late_twice.writes.push_back({"item-12", ExpectedVersion::any(), {small_event()}});
+  expect_invalid(late_twice, "item-12");
+}
+
 TEST(ValidateRequestTest, RejectsInvalidStreamNamesInWritesAndChecks) {
   AppendRequest bad_write = valid_request();
   bad_write.writes[1].stream = "Org-bb";
