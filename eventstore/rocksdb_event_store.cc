@@ -266,10 +266,20 @@ Status RocksDbEventStore::Impl::recover_tail() {
 }
 
 // A stream's head is its last index entry: no separate key is written for it.
+// A stream that does not exist yet (a command's new ids) is the common miss: its
+// version 0 is looked up first, a point lookup that the family's Bloom filters
+// answer, instead of an iterator over every level. Every stream starts at
+// version 0 and index entries are never deleted.
 Result<std::optional<std::uint64_t>> RocksDbEventStore::Impl::read_head(std::string_view stream,
                                                                         bool visible_only,
                                                                         std::uint64_t* position) {
   const std::uint64_t visible = committed_position.load(std::memory_order_acquire);
+  {
+    rocksdb::PinnableSlice first;
+    auto s = db->Get(rocksdb::ReadOptions(), family(Family::kStreams), layout::stream_key(stream, 0), &first);
+    if (s.IsNotFound()) return std::optional<std::uint64_t>();
+    if (!s.ok()) return from_rocksdb(s, "reading the head of stream '" + std::string(stream) + "'");
+  }
   std::string prefix = layout::stream_prefix(stream);
   std::string upper = prefix;
   upper.back() = '\x01';
@@ -685,6 +695,18 @@ Result<std::unique_ptr<RocksDbEventStore>> RocksDbEventStore::open(const std::st
     return cfo;
   };
   rocksdb::ColumnFamilyOptions streams_options = family_options(false);
+  {
+    // Whole-key Bloom filters in the table files, for read_head's lookup of a new
+    // stream's version 0.
+    rocksdb::BlockBasedTableOptions table;
+    table.block_cache = cache;
+    table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+    table.whole_key_filtering = true;
+    streams_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+    // And in the memtable, where such a lookup would otherwise walk the skiplist.
+    streams_options.memtable_whole_key_filtering = true;
+    streams_options.memtable_prefix_bloom_size_ratio = 0.02;
+  }
   streams_options.memtable_insert_with_hint_prefix_extractor = std::make_shared<StreamPrefix>();
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors = {
       {rocksdb::kDefaultColumnFamilyName, family_options(false)},

@@ -137,6 +137,49 @@ TEST_F(RocksDbEventStoreTest, PositionsAndVersionsContinueAfterReopen) {
   EXPECT_THAT(positions, ElementsAre(1, 2, 3, 4, 5, 6));
 }
 
+// A stream's head comes from the index wherever its entries are: in table files
+// (the store flushes on close), in the memtable, or in both. A name that was
+// never written reads as no stream, also when it extends an existing name.
+TEST_F(RocksDbEventStoreTest, HeadsAreFoundInTableFilesAndMemtableAndUnknownStreamsAreAbsent) {
+  auto store = open_store();
+  ASSERT_NE(store, nullptr);
+  auto name = [](const char* category, int i) { return std::string(category) + "-a" + std::to_string(i); };
+  for (int i = 0; i < 100; ++i) {
+    append_ok(*store, make_request({make_write(name("org", i), ExpectedVersion::no_stream(), 1 + i % 3)}));
+  }
+  close_store(store);
+  store = open_store();
+  ASSERT_NE(store, nullptr);
+  for (int i = 0; i < 100; ++i) {
+    // Half of the flushed streams grow in the memtable; new streams start there.
+    if (i % 2 == 0) append_ok(*store, make_request({make_write(name("org", i), ExpectedVersion::any(), 2)}));
+    append_ok(*store, make_request({make_write(name("user", i), ExpectedVersion::no_stream(), 1)}));
+  }
+  for (int i = 0; i < 100; ++i) {
+    SCOPED_TRACE(name("org", i));
+    auto head = store->stream_head(name("org", i));
+    ASSERT_TRUE(head.ok()) << head.status().to_string();
+    EXPECT_EQ(*head, std::optional<std::uint64_t>(i % 3 + (i % 2 == 0 ? 2u : 0u)));
+    auto user = store->stream_head(name("user", i));
+    ASSERT_TRUE(user.ok()) << user.status().to_string();
+    EXPECT_EQ(*user, std::optional<std::uint64_t>(0u));
+    // Never written: other numbers, and names that extend or prefix written ones.
+    for (const std::string& unknown : {name("org", i + 100), name("org", i) + ":0", name("item", i),
+                                       std::string("org-a") + std::to_string(i).substr(0, 1) + "x"}) {
+      auto absent = store->stream_head(unknown);
+      ASSERT_TRUE(absent.ok()) << unknown << ": " << absent.status().to_string();
+      EXPECT_EQ(*absent, std::nullopt) << unknown;
+    }
+  }
+  // The leader decides on the same heads: an existing stream is not new, an unknown one is.
+  auto clash = store->append(make_request({make_write(name("org", 7), ExpectedVersion::no_stream(), 1)}));
+  ASSERT_FALSE(clash.ok());
+  EXPECT_EQ(clash.status().code(), StatusCode::kWrongExpectedVersion) << clash.status().to_string();
+  AppendResult fresh =
+      append_ok(*store, make_request({make_write(name("org", 7) + ":0", ExpectedVersion::no_stream(), 1)}));
+  EXPECT_EQ(fresh.streams.at(0).first_version, 0u);
+}
+
 TEST_F(RocksDbEventStoreTest, InjectedClockIsUsed) {
   std::atomic<std::int64_t> now{1'700'000'000'000'000};
   RocksDbOptions options;
