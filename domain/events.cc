@@ -88,7 +88,9 @@ std::string item_stream(const ItemId& id) { return "item-" + id.to_string(); }
 
 std::string email_stream(std::string_view email) {
   static constexpr char kHex[] = "0123456789abcdef";
-  std::string out = "email-";
+  std::string out;
+  out.reserve(6 + 64);
+  out += "email-";
   for (auto b : sha256(lower(email))) {
     out += kHex[b >> 4];
     out += kHex[b & 0xf];
