@@ -235,8 +235,11 @@ void evolve(ProviderState& s, const EventPayload& e, Timestamp at) {
     ProviderState& s;
     ~Reindex() { s.index_users(); }
   } reindex{s};
-  auto client = [&](const ProviderOrganizationId& id) {
-    return find_in(s.clients, [&](const ClientLink& c) { return c.id == id; });
+  auto client = [&](const ProviderOrganizationId& id) -> ClientLink* {
+    for (std::size_t i = 0; i < s.clients.size(); ++i) {
+      if (s.clients[i].id == id) return &s.clients.mutable_at(i);
+    }
+    return nullptr;
   };
   switch (e.type) {
     case T::ProviderInvited: {
@@ -343,7 +346,7 @@ void evolve(ProviderState& s, const EventPayload& e, Timestamp at) {
     }
     case T::ProviderOrganizationRemoved: {
       const auto id = e.AsProviderOrganizationRemoved()->provider_organization_id;
-      std::erase_if(s.clients, [&](const ClientLink& c) { return c.id == id; });
+      s.clients.erase_if([&](const ClientLink& c) { return c.id == id; });
       break;
     }
     case T::ProviderOrganizationUpdated: {

@@ -150,6 +150,56 @@ TEST(ProviderUsers, RemovalsAndCopiesAnswerForTheirOwnUsers) {
   EXPECT_EQ(before.user(id_of(10))->user_id, std::nullopt);
 }
 
+void add_client(ProviderState& s, std::uint64_t n, int seats) {
+  fb::ProviderOrganizationCreatedT created;
+  created.provider_organization_id = id_of(2'000'000 + n);
+  created.organization_id = id_of(3'000'000 + n);
+  created.name = "Client " + std::to_string(n);
+  created.plan = static_cast<std::int16_t>(PlanType::kTeamsMonthly);
+  created.seats = seats;
+  apply(s, std::move(created));
+}
+
+// A provider's clients are shared by copies of its state, like its users: a copy
+// that adds, renames or removes clients leaves the state it was taken from as it was.
+TEST(ProviderUsers, ClientsChangedInACopyStayAsTheyWereInTheOriginal) {
+  ProviderState s;
+  s.exists = true;
+  constexpr std::uint64_t kClients = 40;  // more than one chunk
+  for (std::uint64_t i = 1; i <= kClients; ++i) add_client(s, i, 10);
+  const ProviderState before = s;
+
+  fb::ProviderOrganizationUpdatedT updated;
+  updated.provider_organization_id = id_of(2'000'000 + 5);
+  updated.organization_id = id_of(3'000'000 + 5);
+  updated.name = "Client 5 (renamed)";
+  updated.seats = 12;
+  apply(s, std::move(updated));
+  fb::ProviderOrganizationRemovedT removed;
+  removed.provider_organization_id = id_of(2'000'000 + 30);
+  removed.organization_id = id_of(3'000'000 + 30);
+  apply(s, std::move(removed));
+  add_client(s, kClients + 1, 3);
+
+  ASSERT_EQ(s.clients.size(), kClients);
+  const ClientLink* renamed = s.client(id_of(2'000'000 + 5));
+  ASSERT_NE(renamed, nullptr);
+  EXPECT_EQ(renamed->name, "Client 5 (renamed)");
+  EXPECT_EQ(renamed->seats, 12);
+  EXPECT_EQ(s.client(id_of(2'000'000 + 30)), nullptr);
+  ASSERT_NE(s.client_by_organization(id_of(3'000'000 + kClients + 1)), nullptr);
+  EXPECT_EQ(s.client_by_organization(id_of(3'000'000 + kClients + 1))->seats, 3);
+
+  ASSERT_EQ(before.clients.size(), kClients);
+  for (std::uint64_t i = 1; i <= kClients; ++i) {
+    const ClientLink* c = before.client(id_of(2'000'000 + i));
+    ASSERT_NE(c, nullptr) << i;
+    EXPECT_EQ(c->name, "Client " + std::to_string(i));
+    EXPECT_EQ(c->seats, 10);
+  }
+  EXPECT_EQ(before.client_by_organization(id_of(3'000'000 + kClients + 1)), nullptr);
+}
+
 TEST(ProviderUsers, ASnapshotsStateFindsEveryUser) {
   ProviderState s;
   s.exists = true;

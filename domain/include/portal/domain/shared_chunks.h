@@ -4,7 +4,7 @@
 // chunk pointers and the chunk that holds it (copy on write): at most kChunk
 // elements, so chunks are kept small (16 by default). An aggregate's state is
 // copied for every command that changes it, so a list that grows with the
-// aggregate (a provider's users) must not be copied element by element, nor chunk
+// aggregate (a provider's users and clients) must not be copied element by element, nor chunk
 // by chunk.
 #pragma once
 

@@ -95,7 +95,7 @@ struct ProviderState {
   std::map<PlanType, int> seat_minimums;
   SharedChunks<ProviderUser> users;  // grows with the provider: copies share it
   std::shared_ptr<const ProviderUserIndex> user_index;  // see index_users()
-  std::vector<ClientLink> clients;
+  SharedChunks<ClientLink> clients;                     // copies share it too
   Timestamp creation_date = 0;
 
   // Brings user_index up to date after `users` changed (evolve and snapshot
