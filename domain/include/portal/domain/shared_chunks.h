@@ -1,8 +1,8 @@
 // A sequence whose copies share their storage in fixed-size chunks, gathered in
-// blocks of kBlock chunks. Copying one costs a pointer per block (one per 1,024
+// blocks of kBlock chunks. Copying one costs a pointer per block (one per 256
 // elements by default), and changing or adding an element copies only its block's
 // chunk pointers and the chunk that holds it (copy on write): at most kChunk
-// elements, so chunks are kept small (16 by default). An aggregate's state is
+// elements, so chunks are kept small (4 by default). An aggregate's state is
 // copied for every command that changes it, so a list that grows with the
 // aggregate (a provider's users and clients) must not be copied element by element, nor chunk
 // by chunk.
@@ -17,7 +17,7 @@
 
 namespace portal::domain {
 
-template <class T, std::size_t kChunk = 16, std::size_t kBlock = 64>
+template <class T, std::size_t kChunk = 4, std::size_t kBlock = 64>
 class SharedChunks {
   using Chunk = std::vector<T>;
   using Block = std::vector<std::shared_ptr<Chunk>>;
