@@ -679,40 +679,36 @@ Result<std::unique_ptr<RocksDbEventStore>> RocksDbEventStore::open(const std::st
   db_options.row_cache = rocksdb::NewLRUCache(options.row_cache_bytes);
 
   auto cache = rocksdb::NewLRUCache(options.block_cache_bytes);
+  // point_lookups: the family is read by whole key (commands always; streams
+  // for read_head's test of a new stream's version 0), so its table files carry
+  // whole-key Bloom filters.
   auto family_options = [&](bool point_lookups) {
     rocksdb::ColumnFamilyOptions cfo;
     rocksdb::BlockBasedTableOptions table;
     table.block_cache = cache;
     if (point_lookups) {
-      // commands is only ever read by key: a hashed memtable makes
-      // its random-key inserts and lookups O(1) instead of skiplist walks.
       table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
       table.whole_key_filtering = true;
-      cfo.prefix_extractor.reset(rocksdb::NewCappedPrefixTransform(layout::kLookupPrefixBytes));
-      cfo.memtable_factory.reset(rocksdb::NewHashLinkListRepFactory(1u << 16));
     }
     cfo.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
     return cfo;
   };
-  rocksdb::ColumnFamilyOptions streams_options = family_options(false);
-  {
-    // Whole-key Bloom filters in the table files, for read_head's lookup of a new
-    // stream's version 0.
-    rocksdb::BlockBasedTableOptions table;
-    table.block_cache = cache;
-    table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
-    table.whole_key_filtering = true;
-    streams_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
-    // And in the memtable, where such a lookup would otherwise walk the skiplist.
-    streams_options.memtable_whole_key_filtering = true;
-    streams_options.memtable_prefix_bloom_size_ratio = 0.02;
-  }
+  rocksdb::ColumnFamilyOptions commands_options = family_options(true);
+  // commands is only ever read by key: a hashed memtable makes its random-key
+  // inserts and lookups O(1) instead of skiplist walks.
+  commands_options.prefix_extractor.reset(rocksdb::NewCappedPrefixTransform(layout::kLookupPrefixBytes));
+  commands_options.memtable_factory.reset(rocksdb::NewHashLinkListRepFactory(1u << 16));
+  rocksdb::ColumnFamilyOptions streams_options = family_options(true);
+  // streams is also scanned by prefix, so it keeps the skiplist memtable, with a
+  // whole-key Bloom filter where a new stream's lookup would otherwise walk it.
+  streams_options.memtable_whole_key_filtering = true;
+  streams_options.memtable_prefix_bloom_size_ratio = 0.02;
   streams_options.memtable_insert_with_hint_prefix_extractor = std::make_shared<StreamPrefix>();
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors = {
       {rocksdb::kDefaultColumnFamilyName, family_options(false)},
       {layout::kLogFamily, family_options(false)},
       {layout::kStreamsFamily, streams_options},
-      {layout::kCommandsFamily, family_options(true)},
+      {layout::kCommandsFamily, commands_options},
       {layout::kSnapshotsFamily, family_options(false)},
   };
   // A read-only open cannot create a family, and a store last written before

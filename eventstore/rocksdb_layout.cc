@@ -31,19 +31,25 @@ std::string log_key(std::uint64_t position) {
   return key;
 }
 
-std::string stream_prefix(std::string_view stream) {
+namespace {
+
+// `stream` and its 0x00, with room for `more` bytes after them.
+std::string stream_prefix_with_room(std::string_view stream, std::size_t more) {
   std::string key;
-  key.reserve(stream.size() + 1);
+  key.reserve(stream.size() + 1 + more);
   key.append(stream);
   key.push_back('\0');
   return key;
 }
 
+}  // namespace
+
+std::string stream_prefix(std::string_view stream) {
+  return stream_prefix_with_room(stream, 0);
+}
+
 std::string stream_key(std::string_view stream, std::uint64_t version) {
-  std::string key;
-  key.reserve(stream.size() + 9);
-  key.append(stream);
-  key.push_back('\0');
+  std::string key = stream_prefix_with_room(stream, 8);
   put_u64_be(key, version);
   return key;
 }
