@@ -17,6 +17,7 @@
 #include "http/log.h"
 #include "http/metrics.h"
 #include "http/server.h"
+#include "portal/api/allocator.h"
 #include "portal/api/engine.h"
 #include "portal/api/http.h"
 #include "portal/api/openapi.h"
@@ -336,7 +337,8 @@ int main(int argc, char** argv) {
   std::fflush(stdout);
   http::log_info("listening on " + where + " (data " + v["data-dir"] + ", " + v["durability"] +
                  " durability, " + verifier->algorithm() + " tokens, " + std::to_string(threads) +
-                 " threads, " + std::to_string(workers) + " command workers)");
+                 " threads, " + std::to_string(workers) + " command workers, " + memory_allocator() +
+                 " malloc)");
 
   server->wait_for_signal();
   http::log_info("shutting down: finishing in-flight requests (at most 10 s)");

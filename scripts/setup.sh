@@ -16,6 +16,7 @@ PACKAGES=(
   libspdlog-dev libssl-dev libjwt-dev
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  libgoogle-perftools-dev
 )
 # Node for the OpenAPI validator; any node already on PATH (nodesource, nvm) will do.
 if ! command -v node >/dev/null 2>&1; then PACKAGES+=(nodejs npm); fi

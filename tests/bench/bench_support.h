@@ -12,6 +12,8 @@
 #include <rocksdb/write_batch.h>
 #include <stdlib.h>  // mkdtemp
 
+#include "portal/api/allocator.h"
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -133,8 +135,16 @@ inline void enter_tmp_root(const CommonFlags& flags, const char* prefix) {
   if (mkdtemp(templ.data()) == nullptr) die("cannot create a temporary directory in " + parent.string());
   g_tmp_root = templ;
   std::atexit(remove_tmp_root);
-  std::fprintf(stderr, "%s: %d run%s, stores under %s\n", g_program, flags.runs, flags.runs == 1 ? "" : "s",
-               g_tmp_root.c_str());
+  std::fprintf(stderr, "%s: %d run%s, stores under %s, %s malloc\n", g_program, flags.runs,
+               flags.runs == 1 ? "" : "s", g_tmp_root.c_str(), portal::memory_allocator());
+}
+
+// The parameters every suite's JSON records beside its figures: runs, quick (1
+// after --quick) and allocator_tcmalloc (1 when the figures ran on tcmalloc).
+inline void record_common_parameters(std::map<std::string, double>& m, const CommonFlags& flags) {
+  m["runs"] = flags.runs;
+  m["quick"] = flags.quick ? 1 : 0;
+  m["allocator_tcmalloc"] = std::string_view(portal::memory_allocator()) == "tcmalloc" ? 1 : 0;
 }
 
 // A fresh directory under the temporary root, removed when it goes out of scope.

@@ -531,8 +531,7 @@ int main(int argc, char** argv) {
   }
 
   std::map<std::string, double> m = samples.medians();
-  m["runs"] = cfg.runs;
-  m["quick"] = cfg.quick ? 1 : 0;
+  bench::record_common_parameters(m, cfg);
   m["providers"] = static_cast<double>(cfg.providers);
   m["clients_per_provider"] = static_cast<double>(cfg.clients);
   m["commands_timed"] = static_cast<double>(cfg.providers * cfg.clients * Mix::kCommandsPerStep);
@@ -554,6 +553,7 @@ int main(int argc, char** argv) {
                                           "events_per_command",
                                           "runs",
                                           "quick",
+                                          "allocator_tcmalloc",
                                           "providers",
                                           "clients_per_provider",
                                           "commands_timed",

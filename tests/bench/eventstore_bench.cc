@@ -545,8 +545,7 @@ int main(int argc, char** argv) {
 
   // Flat JSON: the figures, then the parameters they were measured with.
   std::map<std::string, double> m = samples.medians();
-  m["runs"] = cfg.runs;
-  m["quick"] = cfg.quick ? 1 : 0;
+  bench::record_common_parameters(m, cfg);
   m["payload_bytes"] = static_cast<double>(cfg.payload_bytes);
   m["stored_value_bytes"] = static_cast<double>(values[0].size());
   m["buffered_appends"] = static_cast<double>(cfg.buffered_appends);
@@ -571,6 +570,7 @@ int main(int argc, char** argv) {
       "log_events_scanned",
       "runs",
       "quick",
+      "allocator_tcmalloc",
       "payload_bytes",
       "stored_value_bytes",
       "buffered_appends",

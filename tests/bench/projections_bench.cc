@@ -439,13 +439,18 @@ int main(int argc, char** argv) {
   std::map<std::string, double> m = samples.medians();
   m["log_events"] = static_cast<double>(log.events);
   m["big_org_events"] = static_cast<double>(cfg.big_org_events);
-  m["runs"] = cfg.runs;
-  m["quick"] = cfg.quick ? 1 : 0;
+  bench::record_common_parameters(m, cfg);
   print_table(m, cfg);
-  const std::vector<std::string> order = {"rebuild_all_eps",       "raw_scan_eps",   "raw_batched_write_keys_per_s",
-                                          "audit_query_p99_us",    "projection_lag_ms_p99",
-                                          "log_events",            "big_org_events", "runs",
-                                          "quick"};
+  const std::vector<std::string> order = {"rebuild_all_eps",
+                                          "raw_scan_eps",
+                                          "raw_batched_write_keys_per_s",
+                                          "audit_query_p99_us",
+                                          "projection_lag_ms_p99",
+                                          "log_events",
+                                          "big_org_events",
+                                          "runs",
+                                          "quick",
+                                          "allocator_tcmalloc"};
   bench::write_json(m, order, cfg.out, {.whole_from = 1000, .tenths_from = 1000});
   std::fprintf(stderr, "projections_bench: wrote %s\n", cfg.out.c_str());
   return 0;
