@@ -337,7 +337,7 @@ Scenario PortalctlTest::record(const fs::path& dir) {
   run("2026-11-22T12:00", d::UpdateClientOrg{s.provider, s.link, "Client One Ltd", 10}, kAlice);
 
   for (const char* model : {"audit", "admin-history"}) {
-    auto waited = engine->wait_for_projection(model, last);
+    auto waited = engine->wait_for_projection(model, last, std::chrono::seconds(60));
     if (!waited.ok()) throw std::runtime_error(std::string(model) + ": " + waited.error().message);
   }
   engine->close();

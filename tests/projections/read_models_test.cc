@@ -534,7 +534,8 @@ TEST_F(ReadModelsTest, WhoHadAdministrativeAccessAtAnInstant) {
 
 TEST_F(ReadModelsTest, ReadYourWritesWaitsForTheCommandsPosition) {
   const auto r = must(d::CreateGroup{org, "Later", {}}, as(boss));
-  auto waited = engine_->wait_for_projection(AuditLogProjection::kName, r.last_position);
+  auto waited =
+      engine_->wait_for_projection(AuditLogProjection::kName, r.last_position, std::chrono::seconds(30));
   ASSERT_TRUE(waited.ok()) << describe(waited.error());
   const auto entries = query(AuditBy::kOrganization, org);
   ASSERT_FALSE(entries.empty());
