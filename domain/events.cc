@@ -2,7 +2,10 @@
 
 #include <openssl/evp.h>
 
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <memory>
 
 namespace flatbuffers {
 portal::domain::fb::Uuid Pack(const portal::domain::Uuid& id) {
@@ -71,20 +74,49 @@ std::string lower(std::string_view s) {
 }
 
 namespace {
+// SHA-256 through a digest fetched once and a context kept per thread: OpenSSL 3's
+// one-shot EVP_Digest(..., EVP_sha256(), ...) looks the algorithm up and builds a
+// context on every call, several times the cost of hashing a token.
 std::vector<std::uint8_t> sha256(std::string_view data) {
+  static EVP_MD* const kSha256 = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  thread_local const std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(),
+                                                                                 &EVP_MD_CTX_free);
   std::vector<std::uint8_t> digest(32);
   unsigned int len = 0;
-  EVP_Digest(data.data(), data.size(), digest.data(), &len, EVP_sha256(), nullptr);
+  if (kSha256 == nullptr || ctx == nullptr || EVP_DigestInit_ex(ctx.get(), kSha256, nullptr) != 1 ||
+      EVP_DigestUpdate(ctx.get(), data.data(), data.size()) != 1 ||
+      EVP_DigestFinal_ex(ctx.get(), digest.data(), &len) != 1 || len != digest.size()) {
+    // Only when OpenSSL cannot run SHA-256 at all (a broken installation): no token
+    // or email could be checked, and a zero digest would match every token.
+    std::fputs("portal: OpenSSL cannot compute SHA-256; check the OpenSSL installation\n", stderr);
+    std::abort();
+  }
   return digest;
+}
+
+std::string prefixed(std::string_view prefix, const Uuid& id) {
+  std::string out;
+  out.reserve(prefix.size() + 36);
+  out.append(prefix);
+  id.append_to(out);
+  return out;
 }
 }  // namespace
 
 std::vector<std::uint8_t> token_hash(std::string_view token) { return sha256(token); }
 
-std::string provider_stream(const ProviderId& id) { return "provider-" + id.to_string(); }
-std::string organization_stream(const OrganizationId& id) { return "org-" + id.to_string(); }
-std::string user_stream(const UserId& id) { return "user-" + id.to_string(); }
-std::string item_stream(const ItemId& id) { return "item-" + id.to_string(); }
+std::string provider_stream(const ProviderId& id) {
+  return prefixed("provider-", id);
+}
+std::string organization_stream(const OrganizationId& id) {
+  return prefixed("org-", id);
+}
+std::string user_stream(const UserId& id) {
+  return prefixed("user-", id);
+}
+std::string item_stream(const ItemId& id) {
+  return prefixed("item-", id);
+}
 
 std::string email_stream(std::string_view email) {
   static constexpr char kHex[] = "0123456789abcdef";

@@ -32,15 +32,21 @@ std::optional<Uuid> Uuid::parse(std::string_view text) {
   return id;
 }
 
-std::string Uuid::to_string() const {
+void Uuid::append_to(std::string& out) const {
   static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(36);
+  const std::size_t at = out.size();
+  out.resize(at + 36, '-');
+  char* p = out.data() + at;
   for (std::size_t i = 0; i < 16; ++i) {
-    if (i == 4 || i == 6 || i == 8 || i == 10) out += '-';
-    out += kHex[bytes[i] >> 4];
-    out += kHex[bytes[i] & 0xf];
+    if (i == 4 || i == 6 || i == 8 || i == 10) ++p;  // the dash resize() wrote
+    *p++ = kHex[bytes[i] >> 4];
+    *p++ = kHex[bytes[i] & 0xf];
   }
+}
+
+std::string Uuid::to_string() const {
+  std::string out;
+  append_to(out);
   return out;
 }
 

@@ -16,6 +16,7 @@ struct Uuid {
   // "8-4-4-4-12" hex digits; also accepts 32 digits without dashes, any case.
   static std::optional<Uuid> parse(std::string_view text);
   std::string to_string() const;  // lower-case, dashed
+  void append_to(std::string& out) const;  // to_string() appended to out (36 characters)
   bool is_nil() const;
 
   friend bool operator==(const Uuid&, const Uuid&) = default;
