@@ -671,8 +671,10 @@ TEST_F(EngineTest, ABurstOnAColdLargeProviderLoadsItOnce) {
   for (auto& t : callers) t.join();
   EXPECT_EQ(failed.load(), 0);
   // Without a single load per stream, each caller that misses the cache loads on
-  // its own: several more. A third attempt's reload adds at most a couple.
-  EXPECT_LE(engine_->cold_loads(), one + 2) << "streams were loaded from the store more than once at a time";
+  // its own: up to kCallers times `one`. A command on its third attempt reloads
+  // its streams (another `one`); how many get there depends on the scheduler, so
+  // allow a few, far below what loading per caller gives.
+  EXPECT_LE(engine_->cold_loads(), one * 5) << "streams were loaded from the store more than once at a time";
   EXPECT_EQ(provider(p.id).users.size(), 1u + 150 * 20);
 }
 
