@@ -435,24 +435,72 @@ double run_writers(std::size_t writers, std::size_t per_writer, const Body& body
   return seconds_since(t0);
 }
 
-// Events per second of 1 writer, buffered, writing n events round-robin over
-// streams with values cycled.
-inline double raw_buffered_1writer(const RawCaches& caches, const std::vector<std::string>& streams,
-                                   const std::vector<std::string>& values, std::size_t n,
-                                   const std::string& dir) {
-  RawDb raw(caches, dir);
-  rocksdb::ColumnFamilyHandle* log = raw.family(eventstore::layout::kLogFamily);
-  rocksdb::ColumnFamilyHandle* index = raw.family(eventstore::layout::kStreamsFamily);
-  std::vector<std::uint64_t> versions(streams.size(), 0);
-  rocksdb::WriteOptions wo;
-  wo.sync = false;
-  const auto t0 = Clock::now();
-  for (std::size_t i = 0; i < n; ++i) {
-    const std::size_t s = i % streams.size();
-    check(raw_write(raw, log, index, wo, i + 1, values[i % values.size()], streams[s], versions[s]++),
-          "raw buffered write");
+// 1 writer, buffered: events written one WriteBatch each, round-robin over
+// streams with values cycled, continuing where the previous write() stopped.
+class RawBufferedWriter {
+ public:
+  RawBufferedWriter(const RawCaches& caches, const std::vector<std::string>& streams,
+                    const std::vector<std::string>& values, const std::string& dir)
+      : raw_(caches, dir),
+        log_(raw_.family(eventstore::layout::kLogFamily)),
+        index_(raw_.family(eventstore::layout::kStreamsFamily)),
+        streams_(streams),
+        values_(values),
+        versions_(streams.size(), 0) {
+    wo_.sync = false;
   }
-  return static_cast<double>(n) / seconds_since(t0);
+
+  void write(std::size_t count) {
+    for (const std::size_t end = written_ + count; written_ < end; ++written_) {
+      const std::size_t s = written_ % streams_.size();
+      check(raw_write(raw_, log_, index_, wo_, written_ + 1, values_[written_ % values_.size()], streams_[s],
+                      versions_[s]++),
+            "raw buffered write");
+    }
+  }
+
+ private:
+  RawDb raw_;
+  rocksdb::ColumnFamilyHandle* log_;
+  rocksdb::ColumnFamilyHandle* index_;
+  const std::vector<std::string>& streams_;
+  const std::vector<std::string>& values_;
+  std::vector<std::uint64_t> versions_;
+  rocksdb::WriteOptions wo_;
+  std::size_t written_ = 0;
+};
+
+// Two single-threaded workloads timed in alternating slices (which side starts
+// alternates too), so that a slow phase of the machine, frequent on shared VMs,
+// slows both alike instead of whichever side it happened to meet. `ours(i)` and
+// `raw(i)` run their slice i and return the work done (events, commands); each
+// side's rate is its work over its own time.
+struct InterleavedRates {
+  double ours_per_s = 0;
+  double raw_per_s = 0;
+};
+template <class Ours, class Raw>
+InterleavedRates interleave(std::size_t slices, bool ours_first, const Ours& ours, const Raw& raw) {
+  double ours_secs = 0, raw_secs = 0, ours_work = 0, raw_work = 0;
+  for (std::size_t i = 0; i < slices; ++i) {
+    for (int side = 0; side < 2; ++side) {
+      const bool ours_now = (side == 0) == (ours_first == (i % 2 == 0));
+      const auto t0 = Clock::now();
+      if (ours_now) {
+        ours_work += static_cast<double>(ours(i));
+        ours_secs += seconds_since(t0);
+      } else {
+        raw_work += static_cast<double>(raw(i));
+        raw_secs += seconds_since(t0);
+      }
+    }
+  }
+  return {ours_work / ours_secs, raw_work / raw_secs};
+}
+
+// The part of n that slice i of `slices` covers: [slice_begin(i), slice_begin(i + 1)).
+inline std::size_t slice_begin(std::size_t n, std::size_t slices, std::size_t i) {
+  return n * i / slices;
 }
 
 // Events per second of `writers` threads, each writing per_writer synced events;

@@ -433,6 +433,48 @@ constexpr bench::Target kTargets[] = {
     {"ratio_items_sync_vs_raw", true, 1.0},
 };
 
+// One caller, buffered, beside plain RocksDB's buffered writes, in
+// bench::interleave's alternating slices: slice k is the mix's step k for every
+// provider (set up untimed first) on our side, and raw_buffered_writes / clients
+// events on the raw side. Returns the mix's figure and raw's events/s.
+struct BufferedMixFigure {
+  MixFigure mix;
+  double raw_eps = 0;
+};
+
+BufferedMixFigure buffered_mix(const Config& cfg, const std::string& dir, const std::string& raw_dir,
+                               const std::vector<std::string>& streams,
+                               const std::vector<std::string>& values, bool ours_first) {
+  auto engine = open_engine(dir, es::Durability::kBuffered);
+  Mix mix(cfg, *engine);
+  std::vector<MixProvider> providers;
+  for (std::size_t p = 0; p < cfg.providers; ++p) providers.push_back(mix.set_up(p));
+  const std::uint64_t events_before = engine->store().last_position();
+  BufferedMixFigure f;
+  {
+    bench::RawBufferedWriter raw(raw_caches(cfg), streams, values, raw_dir);
+    const auto rates = bench::interleave(
+        cfg.clients, ours_first,
+        [&](std::size_t k) {
+          for (const MixProvider& mp : providers) mix.step(mp, k);
+          return providers.size() * Mix::kCommandsPerStep;
+        },
+        [&](std::size_t k) {
+          const std::size_t count = bench::slice_begin(cfg.raw_buffered_writes, cfg.clients, k + 1) -
+                                    bench::slice_begin(cfg.raw_buffered_writes, cfg.clients, k);
+          raw.write(count);
+          return count;
+        });
+    f.mix.commands_per_s = rates.ours_per_s;
+    f.raw_eps = rates.raw_per_s;
+  }
+  const std::size_t commands = cfg.providers * cfg.clients * Mix::kCommandsPerStep;
+  f.mix.events_per_command =
+      static_cast<double>(engine->store().last_position() - events_before) / static_cast<double>(commands);
+  engine->close();
+  return f;
+}
+
 void print_table(const std::map<std::string, double>& m, const Config& cfg) {
   auto at = [&](const char* k) { return m.at(k); };
   auto result = [&](const char* key) { return bench::verdict(kTargets, m, key); };
@@ -481,17 +523,14 @@ int main(int argc, char** argv) {
 
     MixFigure buffered, sync;
     double raw_b = 0, raw_s = 0;
-    for (int side = 0; side < 2; ++side) {
-      if ((side == 0) == ours_first) {
-        bench::progress(run, cfg.runs, "commands_per_s_buffered (1 caller)");
-        bench::ScratchDir dir(tag + "-buffered");
-        buffered = run_mix(cfg, dir.path(), es::Durability::kBuffered, 1);
-      } else {
-        bench::progress(run, cfg.runs, "raw_rocksdb_buffered_1writer_eps");
-        bench::ScratchDir dir(tag + "-raw-buffered");
-        raw_b = bench::raw_buffered_1writer(raw_caches(cfg), streams, values, cfg.raw_buffered_writes,
-                                            dir.path());
-      }
+    {
+      bench::progress(run, cfg.runs,
+                      "commands_per_s_buffered (1 caller) and raw_rocksdb_buffered_1writer_eps");
+      bench::ScratchDir dir(tag + "-buffered");
+      bench::ScratchDir raw_dir(tag + "-raw-buffered");
+      const BufferedMixFigure b = buffered_mix(cfg, dir.path(), raw_dir.path(), streams, values, ours_first);
+      buffered = b.mix;
+      raw_b = b.raw_eps;
     }
     samples.record("commands_per_s_buffered", buffered.commands_per_s);
     samples.record("raw_rocksdb_buffered_1writer_eps", raw_b);

@@ -44,6 +44,7 @@ struct Config : bench::CommonFlags {
   std::size_t payload_bytes = 200;      // one event's payload
   std::size_t payload_variants = 1024;  // distinct payloads, cycled (keeps blocks realistic to compress)
   std::size_t buffered_appends = 100'000;
+  std::size_t buffered_slices = 10;  // alternating slices of ours and raw (bench::interleave)
   std::size_t sync_writers = 64;
   std::size_t sync_appends_per_writer = 1000;
   std::size_t long_stream_events = 1000;   // read_stream_1000's stream
@@ -211,20 +212,45 @@ bench::RawCaches raw_caches(const Config& cfg) {
 // Keeps the optimizer from dropping reads whose results are otherwise unused.
 std::atomic<std::uint64_t> g_sink{0};
 
-// 1 caller, buffered, one event per append to varied streams. Then, untimed, the
-// long stream interleaved with other streams' events for the read figures; the
-// store's directory stays for them.
-double ours_buffered_1writer(const Config& cfg, const Workload& wl, const std::string& dir,
-                             std::uint64_t seed) {
-  auto store = open_store(cfg, dir, es::Durability::kBuffered);
+// 1 caller, buffered, one event per append to varied streams, beside plain
+// RocksDB writing the same bytes, in bench::interleave's alternating slices.
+// Then, untimed, the long stream interleaved with other streams' events for the
+// read figures; the store's directory stays for them.
+struct BufferedFigure {
+  double ours_eps = 0;
+  double raw_eps = 0;
+};
+
+BufferedFigure buffered_1writer(const Config& cfg, const Workload& wl, const std::vector<std::string>& values,
+                                const std::string& ours_dir, const std::string& raw_dir, std::uint64_t seed,
+                                bool ours_first) {
+  auto store = open_store(cfg, ours_dir, es::Durability::kBuffered);
   RequestBuilder rb(seed);
   const std::size_t n = cfg.buffered_appends;
-  const auto t0 = bench::Clock::now();
-  for (std::size_t i = 0; i < n; ++i) {
-    auto r = store->append(rb.next(wl.streams[i % wl.streams.size()], wl.payloads[i % wl.payloads.size()]));
-    if (!r.ok()) bench::die("buffered append: " + r.status().to_string());
+  BufferedFigure f;
+  {
+    bench::RawBufferedWriter raw(raw_caches(cfg), wl.streams, values, raw_dir);
+    const auto rates = bench::interleave(
+        cfg.buffered_slices, ours_first,
+        [&](std::size_t slice) {
+          const std::size_t from = bench::slice_begin(n, cfg.buffered_slices, slice);
+          const std::size_t to = bench::slice_begin(n, cfg.buffered_slices, slice + 1);
+          for (std::size_t i = from; i < to; ++i) {
+            auto r = store->append(
+                rb.next(wl.streams[i % wl.streams.size()], wl.payloads[i % wl.payloads.size()]));
+            if (!r.ok()) bench::die("buffered append: " + r.status().to_string());
+          }
+          return to - from;
+        },
+        [&](std::size_t slice) {
+          const std::size_t count = bench::slice_begin(n, cfg.buffered_slices, slice + 1) -
+                                    bench::slice_begin(n, cfg.buffered_slices, slice);
+          raw.write(count);
+          return count;
+        });
+    f.ours_eps = rates.ours_per_s;
+    f.raw_eps = rates.raw_per_s;
   }
-  const double secs = bench::seconds_since(t0);
 
   std::size_t filler = 0;
   for (std::size_t v = 0; v < cfg.long_stream_events; ++v) {
@@ -237,7 +263,7 @@ double ours_buffered_1writer(const Config& cfg, const Workload& wl, const std::s
     }
   }
   close_store(store);
-  return static_cast<double>(n) / secs;
+  return f;
 }
 
 struct SyncFigure {
@@ -389,7 +415,7 @@ double scan_rate(const Config& cfg, std::uint64_t events, const std::function<vo
   return best;
 }
 
-// The read figures over the log ours_buffered_1writer left in dir. The store is
+// The read figures over the log buffered_1writer left in dir. The store is
 // reopened first: RocksDB flushes the recovered WAL to table files, so that ours
 // and the plain iterator read the same SST files.
 ReadFigures read_figures(const Config& cfg, const Workload& wl, const std::string& dir) {
@@ -496,18 +522,13 @@ int main(int argc, char** argv) {
     const std::uint64_t run_seed = seed + 1000003ull * static_cast<std::uint64_t>(run + 1);
 
     bench::ScratchDir ours_log("run" + std::to_string(run) + "-ours-buffered");
-    double ours_b = 0, raw_b = 0;
-    for (int side = 0; side < 2; ++side) {
-      if ((side == 0) == ours_first) {
-        bench::progress(run, cfg.runs, "append_buffered_1writer_eps (ours)");
-        ours_b = ours_buffered_1writer(cfg, wl, ours_log.path(), run_seed);
-      } else {
-        bench::progress(run, cfg.runs, "raw_rocksdb_buffered_1writer_eps");
-        bench::ScratchDir d("run" + std::to_string(run) + "-raw-buffered");
-        raw_b =
-            bench::raw_buffered_1writer(raw_caches(cfg), wl.streams, values, cfg.buffered_appends, d.path());
-      }
+    BufferedFigure buffered;
+    {
+      bench::progress(run, cfg.runs, "append_buffered_1writer_eps and raw_rocksdb_buffered_1writer_eps");
+      bench::ScratchDir raw_dir("run" + std::to_string(run) + "-raw-buffered");
+      buffered = buffered_1writer(cfg, wl, values, ours_log.path(), raw_dir.path(), run_seed, ours_first);
     }
+    const double ours_b = buffered.ours_eps, raw_b = buffered.raw_eps;
     samples.record("append_buffered_1writer_eps", ours_b);
     samples.record("raw_rocksdb_buffered_1writer_eps", raw_b);
     samples.record("ratio_buffered_vs_raw", ours_b / raw_b);
@@ -549,6 +570,7 @@ int main(int argc, char** argv) {
   m["payload_bytes"] = static_cast<double>(cfg.payload_bytes);
   m["stored_value_bytes"] = static_cast<double>(values[0].size());
   m["buffered_appends"] = static_cast<double>(cfg.buffered_appends);
+  m["buffered_slices"] = static_cast<double>(cfg.buffered_slices);
   m["sync_writers"] = static_cast<double>(cfg.sync_writers);
   m["sync_appends"] = static_cast<double>(cfg.sync_writers * cfg.sync_appends_per_writer);
   m["streams"] = static_cast<double>(cfg.streams);
@@ -574,6 +596,7 @@ int main(int argc, char** argv) {
       "payload_bytes",
       "stored_value_bytes",
       "buffered_appends",
+      "buffered_slices",
       "sync_writers",
       "sync_appends",
       "streams",
