@@ -34,8 +34,10 @@ namespace fs = std::filesystem;
 
 namespace {
 
+// One generator per thread: tests call random_hex and random_uuid from many
+// threads at once.
 std::mt19937_64& rng() {
-  static std::mt19937_64 engine{std::random_device{}()};
+  thread_local std::mt19937_64 engine{std::random_device{}()};
   return engine;
 }
 
