@@ -695,9 +695,12 @@ Result<std::unique_ptr<RocksDbEventStore>> RocksDbEventStore::open(const std::st
   };
   rocksdb::ColumnFamilyOptions commands_options = family_options(true);
   // commands is only ever read by key: a hashed memtable makes its random-key
-  // inserts and lookups O(1) instead of skiplist walks.
+  // inserts and lookups O(1) instead of skiplist walks. A full memtable holds
+  // about 600,000 command records; 2^18 buckets (2 MiB of pointers) keep the
+  // chains about two long, where 2^16 made every new command's lookup walk
+  // about nine cache-missing nodes (the suite's buffered ratio: about 3 % higher).
   commands_options.prefix_extractor.reset(rocksdb::NewCappedPrefixTransform(layout::kLookupPrefixBytes));
-  commands_options.memtable_factory.reset(rocksdb::NewHashLinkListRepFactory(1u << 16));
+  commands_options.memtable_factory.reset(rocksdb::NewHashLinkListRepFactory(1u << 18));
   rocksdb::ColumnFamilyOptions streams_options = family_options(true);
   // streams is also scanned by prefix, so it keeps the skiplist memtable, with a
   // whole-key Bloom filter where a new stream's lookup would otherwise walk it.
