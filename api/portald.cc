@@ -301,10 +301,13 @@ int main(int argc, char** argv) {
                            "Aggregates the engine loaded from the store (not cached) since start.", "counter",
                            static_cast<double>(engine->cold_loads())});
         if (auto* rocks = dynamic_cast<eventstore::RocksDbEventStore*>(&engine->store())) {
-          samples.push_back(
-              {"portal_store_group_commits_total",
-               "Group commits (one write batch each; sync batches in sync durability) since start.",
-               "counter", static_cast<double>(rocks->group_commits())});
+          samples.push_back({"portal_store_group_commits_total",
+                             "Group commits (one write batch each) since start.", "counter",
+                             static_cast<double>(rocks->group_commits())});
+          samples.push_back({"portal_store_syncs_total",
+                             "Syncs of the log to disk (sync durability; each covers every append written "
+                             "before it) since start.",
+                             "counter", static_cast<double>(rocks->syncs())});
         }
         if (server) {
           samples.push_back({"portal_http_connections_active", "Open HTTP connections.", "gauge",

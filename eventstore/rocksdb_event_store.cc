@@ -184,6 +184,7 @@ struct RocksDbEventStore::Impl {
   bool sync_thread_stop = false;    // guarded by sync_mu
   Status sync_failure;                            // sticky: once a sync failed the store refuses appends
   std::atomic<std::uint64_t> group_commits{0};
+  std::atomic<std::uint64_t> syncs{0};
 
   // Leader-only state: touched only by the thread leading the current group, and
   // handed from leader to leader through the queue's mutex.
@@ -544,6 +545,7 @@ void RocksDbEventStore::Impl::sync_once(std::unique_lock<std::mutex>& lock) {
   const std::uint64_t target = written_position;
   lock.unlock();
   auto s = db->SyncWAL();
+  syncs.fetch_add(1, std::memory_order_relaxed);
   lock.lock();
   if (s.ok()) {
     synced_position = std::max(synced_position, target);
@@ -1040,6 +1042,10 @@ Status RocksDbEventStore::close() {
 
 std::uint64_t RocksDbEventStore::group_commits() const {
   return impl_->group_commits.load();
+}
+
+std::uint64_t RocksDbEventStore::syncs() const {
+  return impl_->syncs.load();
 }
 
 rocksdb::DB* RocksDbEventStore::db() {

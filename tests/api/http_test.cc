@@ -598,6 +598,7 @@ TEST(Portald, ServesHealthMetricsLimitsKeepAliveAndStopsOnSigterm) {
       EXPECT_THAT(metrics.body, HasSubstr("portal_projection_lag_events "));
       EXPECT_THAT(metrics.body, HasSubstr("portal_store_last_position "));
       EXPECT_THAT(metrics.body, HasSubstr("portal_store_group_commits_total "));
+      EXPECT_THAT(metrics.body, HasSubstr("portal_store_syncs_total "));
       EXPECT_THAT(metrics.body, HasSubstr("portal_engine_snapshots_written_total "));
       EXPECT_THAT(metrics.body, HasSubstr("portal_engine_cold_loads_total "));
     }

@@ -62,6 +62,10 @@ class RocksDbEventStore final : public EventStore {
   // Number of group commits (one WriteBatch each; in sync durability one sync
   // covers one or more of them) since open.
   std::uint64_t group_commits() const;
+  // Number of syncs of the log (sync durability) since open: concurrent appends
+  // that wait for the same sync share it, so under load there are fewer syncs
+  // than appends.
+  std::uint64_t syncs() const;
 
   // The RocksDB instance, for modules that keep their own column families next to
   // the log (projections). Never write to the store's own families.
