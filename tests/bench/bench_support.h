@@ -470,37 +470,45 @@ class RawBufferedWriter {
   std::size_t written_ = 0;
 };
 
+// Slice `index` of a side's `units` (events, commands) cut into equal parts:
+// units [begin, end).
+struct Slice {
+  std::size_t index = 0;
+  std::size_t begin = 0;
+  std::size_t end = 0;
+  std::size_t size() const { return end - begin; }
+};
+
 // Two single-threaded workloads timed in alternating slices (which side starts
 // alternates too), so that a slow phase of the machine, frequent on shared VMs,
-// slows both alike instead of whichever side it happened to meet. `ours(i)` and
-// `raw(i)` run their slice i and return the work done (events, commands); each
-// side's rate is its work over its own time.
+// slows both alike instead of whichever side it happened to meet. Each side's
+// units are cut into `slices` parts; `ours(slice)` and `raw(slice)` run one, and
+// each side's rate is its units over its own time.
 struct InterleavedRates {
   double ours_per_s = 0;
   double raw_per_s = 0;
 };
 template <class Ours, class Raw>
-InterleavedRates interleave(std::size_t slices, bool ours_first, const Ours& ours, const Raw& raw) {
-  double ours_secs = 0, raw_secs = 0, ours_work = 0, raw_work = 0;
+InterleavedRates interleave(std::size_t slices, bool ours_first, std::size_t ours_units, const Ours& ours,
+                            std::size_t raw_units, const Raw& raw) {
+  auto slice = [&](std::size_t units, std::size_t i) {
+    return Slice{i, units * i / slices, units * (i + 1) / slices};
+  };
+  double ours_secs = 0, raw_secs = 0;
   for (std::size_t i = 0; i < slices; ++i) {
     for (int side = 0; side < 2; ++side) {
       const bool ours_now = (side == 0) == (ours_first == (i % 2 == 0));
       const auto t0 = Clock::now();
       if (ours_now) {
-        ours_work += static_cast<double>(ours(i));
+        ours(slice(ours_units, i));
         ours_secs += seconds_since(t0);
       } else {
-        raw_work += static_cast<double>(raw(i));
+        raw(slice(raw_units, i));
         raw_secs += seconds_since(t0);
       }
     }
   }
-  return {ours_work / ours_secs, raw_work / raw_secs};
-}
-
-// The part of n that slice i of `slices` covers: [slice_begin(i), slice_begin(i + 1)).
-inline std::size_t slice_begin(std::size_t n, std::size_t slices, std::size_t i) {
-  return n * i / slices;
+  return {static_cast<double>(ours_units) / ours_secs, static_cast<double>(raw_units) / raw_secs};
 }
 
 // Events per second of `writers` threads, each writing per_writer synced events;

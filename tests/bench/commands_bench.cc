@@ -178,6 +178,11 @@ class Mix {
   d::Actor staff_;
 };
 
+// Commands the timed part of the mix runs: each client step for every provider.
+std::size_t commands_timed(const Config& cfg) {
+  return cfg.providers * cfg.clients * Mix::kCommandsPerStep;
+}
+
 struct MixFigure {
   double commands_per_s = 0;
   double events_per_command = 0;
@@ -206,7 +211,7 @@ MixFigure run_mix(const Config& cfg, const std::string& dir, es::Durability dura
   const auto t0 = bench::Clock::now();
   for (auto& t : threads) t.join();
   const double secs = bench::seconds_since(t0);
-  const std::size_t commands = cfg.providers * cfg.clients * Mix::kCommandsPerStep;
+  const std::size_t commands = commands_timed(cfg);
   MixFigure f;
   f.commands_per_s = static_cast<double>(commands) / secs;
   f.events_per_command =
@@ -454,23 +459,16 @@ BufferedMixFigure buffered_mix(const Config& cfg, const std::string& dir, const 
   {
     bench::RawBufferedWriter raw(raw_caches(cfg), streams, values, raw_dir);
     const auto rates = bench::interleave(
-        cfg.clients, ours_first,
-        [&](std::size_t k) {
-          for (const MixProvider& mp : providers) mix.step(mp, k);
-          return providers.size() * Mix::kCommandsPerStep;
+        cfg.clients, ours_first, commands_timed(cfg),
+        [&](const bench::Slice& slice) {
+          for (const MixProvider& mp : providers) mix.step(mp, slice.index);
         },
-        [&](std::size_t k) {
-          const std::size_t count = bench::slice_begin(cfg.raw_buffered_writes, cfg.clients, k + 1) -
-                                    bench::slice_begin(cfg.raw_buffered_writes, cfg.clients, k);
-          raw.write(count);
-          return count;
-        });
+        cfg.raw_buffered_writes, [&](const bench::Slice& slice) { raw.write(slice.size()); });
     f.mix.commands_per_s = rates.ours_per_s;
     f.raw_eps = rates.raw_per_s;
   }
-  const std::size_t commands = cfg.providers * cfg.clients * Mix::kCommandsPerStep;
-  f.mix.events_per_command =
-      static_cast<double>(engine->store().last_position() - events_before) / static_cast<double>(commands);
+  f.mix.events_per_command = static_cast<double>(engine->store().last_position() - events_before) /
+                             static_cast<double>(commands_timed(cfg));
   engine->close();
   return f;
 }
@@ -573,7 +571,7 @@ int main(int argc, char** argv) {
   bench::record_common_parameters(m, cfg);
   m["providers"] = static_cast<double>(cfg.providers);
   m["clients_per_provider"] = static_cast<double>(cfg.clients);
-  m["commands_timed"] = static_cast<double>(cfg.providers * cfg.clients * Mix::kCommandsPerStep);
+  m["commands_timed"] = static_cast<double>(commands_timed(cfg));
   m["sync_callers"] = static_cast<double>(cfg.sync_callers);
   m["payload_bytes"] = static_cast<double>(cfg.payload_bytes);
   m["stored_value_bytes"] = static_cast<double>(values[0].size());

@@ -231,23 +231,15 @@ BufferedFigure buffered_1writer(const Config& cfg, const Workload& wl, const std
   {
     bench::RawBufferedWriter raw(raw_caches(cfg), wl.streams, values, raw_dir);
     const auto rates = bench::interleave(
-        cfg.buffered_slices, ours_first,
-        [&](std::size_t slice) {
-          const std::size_t from = bench::slice_begin(n, cfg.buffered_slices, slice);
-          const std::size_t to = bench::slice_begin(n, cfg.buffered_slices, slice + 1);
-          for (std::size_t i = from; i < to; ++i) {
+        cfg.buffered_slices, ours_first, n,
+        [&](const bench::Slice& slice) {
+          for (std::size_t i = slice.begin; i < slice.end; ++i) {
             auto r = store->append(
                 rb.next(wl.streams[i % wl.streams.size()], wl.payloads[i % wl.payloads.size()]));
             if (!r.ok()) bench::die("buffered append: " + r.status().to_string());
           }
-          return to - from;
         },
-        [&](std::size_t slice) {
-          const std::size_t count = bench::slice_begin(n, cfg.buffered_slices, slice + 1) -
-                                    bench::slice_begin(n, cfg.buffered_slices, slice);
-          raw.write(count);
-          return count;
-        });
+        n, [&](const bench::Slice& slice) { raw.write(slice.size()); });
     f.ours_eps = rates.ours_per_s;
     f.raw_eps = rates.raw_per_s;
   }
