@@ -189,6 +189,31 @@ Status decode(std::uint64_t position, std::string_view stored, RecordedEvent& ou
   return Status::ok_status();
 }
 
+Result<bool> holds_event(std::uint64_t position, std::string_view stored, std::string_view stream,
+                         const NewEvent& event) {
+  const fb::Envelope* env = nullptr;
+  if (auto s = verified_envelope(position, stored, env); !s.ok()) return s;
+  return as_view(env->stream()) == stream && as_view(env->type()) == event.type &&
+         env->type_code() == event.type_code &&
+         (event.event_id.is_nil() || from_fb(env->event_id()) == event.event_id) &&
+         from_fb(env->correlation_id()) == event.correlation_id &&
+         from_fb(env->causation_id()) == event.causation_id && as_view(env->metadata()) == event.metadata &&
+         as_view(env->payload()) == event.payload;
+}
+
+bool same_writes(const AppendRequest& a, const AppendRequest& b) {
+  auto same_event = [](const NewEvent& x, const NewEvent& y) {
+    return x.type == y.type && x.type_code == y.type_code && x.event_id == y.event_id &&
+           x.correlation_id == y.correlation_id && x.causation_id == y.causation_id &&
+           x.metadata == y.metadata && x.payload == y.payload;
+  };
+  return std::equal(a.writes.begin(), a.writes.end(), b.writes.begin(), b.writes.end(),
+                    [&](const StreamWrite& x, const StreamWrite& y) {
+                      return x.stream == y.stream && std::equal(x.events.begin(), x.events.end(),
+                                                                y.events.begin(), y.events.end(), same_event);
+                    });
+}
+
 CommandDigest request_digest(const AppendRequest& request) {
   // One context per thread and one fetch of the algorithm: both are costly next
   // to hashing a few hundred bytes. The request's fields are gathered into one
@@ -245,10 +270,9 @@ CommandDigest request_digest(const AppendRequest& request) {
   return digest;
 }
 
-std::string encode_command(const AppendResult& result, const CommandDigest& digest) {
+std::string encode_command(const AppendResult& result) {
   std::string out;
-  out.reserve(digest.size() + 24 + 4);  // digest, three numbers, checksum: one allocation
-  out.append(reinterpret_cast<const char*>(digest.data()), digest.size());
+  out.reserve(24 + layout::kChecksumBytes);  // three numbers, checksum: one allocation
   layout::put_u64_be(out, result.first_position);
   layout::put_u64_be(out, result.last_position);
   layout::put_u64_be(out, static_cast<std::uint64_t>(result.recorded_at_us));
@@ -257,13 +281,17 @@ std::string encode_command(const AppendResult& result, const CommandDigest& dige
 }
 
 Status decode_command(const CommandId& id, std::string_view stored, AppendResult& result,
-                      CommandDigest& digest) {
+                      std::optional<CommandDigest>& legacy_digest) {
   std::string_view body;
-  if (!layout::unseal(stored, body) || body.size() != digest.size() + 24) {
+  if (!layout::unseal(stored, body) || (body.size() != 24 && body.size() != sizeof(CommandDigest) + 24)) {
     return Status::corruption("command record " + id.to_hex() + " fails verification");
   }
-  std::memcpy(digest.data(), body.data(), digest.size());
-  body.remove_prefix(digest.size());
+  legacy_digest.reset();
+  if (body.size() > 24) {
+    legacy_digest.emplace();
+    std::memcpy(legacy_digest->data(), body.data(), legacy_digest->size());
+    body.remove_prefix(legacy_digest->size());
+  }
   result = AppendResult{};
   result.first_position = layout::get_u64_be(body);
   result.last_position = layout::get_u64_be(body.substr(8));

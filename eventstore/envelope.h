@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -14,7 +15,7 @@
 
 namespace portal::eventstore::envelope {
 
-// SHA-256 of a request's content: two requests with equal digests are the same command.
+// SHA-256 of a request, as command records written by earlier versions keep it.
 using CommandDigest = std::array<std::uint8_t, 32>;
 
 // An envelope built before the commit decides its position, version and
@@ -61,18 +62,35 @@ class EventBlocks {
 // view() and a copy of the fields into `blocks`, owned by `out`.
 Status decode(std::uint64_t position, std::string_view stored, RecordedEvent& out, EventBlocks& blocks);
 
+// Whether the stored log value at `position` holds `event` as written to
+// `stream` by a command: the same stream, type and code, correlation and
+// causation ids, metadata and payload, and the same event id unless the event
+// leaves it nil (the store then chose one). Corruption when the record fails
+// verification.
+Result<bool> holds_event(std::uint64_t position, std::string_view stored, std::string_view stream,
+                         const NewEvent& event);
+
+// Whether two requests write the same events: the same streams in the same
+// order, each with the same events (ids as given). Expected versions and checks
+// are the conditions a command was decided under, not what it did: they are not
+// compared. This is what makes a re-submitted command id the same command.
+bool same_writes(const AppendRequest& a, const AppendRequest& b);
+
 // SHA-256 over a canonical encoding of everything a request says (streams,
-// expected versions, events with their ids as given, checks): two requests with
-// the same digest are the same command.
+// expected versions, events with their ids as given, checks). Command records
+// written by earlier versions keep it instead of being compared with the log:
+// a re-submission of one of those is the same command when its digest is equal.
 CommandDigest request_digest(const AppendRequest& request);
 
-// The sealed command record of a committed append: digest (32 bytes), first and
-// last position and recorded-at (8 bytes big-endian each), then the CRC-32C
-// trailer. Per-stream results are not stored: they are read back from the log.
-std::string encode_command(const AppendResult& result, const CommandDigest& digest);
+// The sealed command record of a committed append: first and last position and
+// recorded-at (8 bytes big-endian each), then the CRC-32C trailer. Per-stream
+// results are not stored: they are read back from the log, and so is the content
+// a re-submission is compared with.
+std::string encode_command(const AppendResult& result);
 // Decodes a command record (positions and recorded-at only); Corruption names the
-// command id on failure.
+// command id on failure. A record written by an earlier version starts with its
+// request's digest (32 bytes more): it is returned in `legacy_digest`.
 Status decode_command(const CommandId& id, std::string_view stored, AppendResult& result,
-                      CommandDigest& digest);
+                      std::optional<CommandDigest>& legacy_digest);
 
 }  // namespace portal::eventstore::envelope

@@ -83,7 +83,6 @@ struct Family {
 struct PendingAppend : GroupCommitQueue::Writer {
   const AppendRequest* request = nullptr;
   std::vector<std::vector<std::string>> envelopes;  // [write][event], prepared
-  envelope::CommandDigest digest{};
   std::optional<Result<AppendResult>> result;
   // Set when an earlier append of the same group carries the same command id.
   PendingAppend* same_command_as = nullptr;
@@ -210,13 +209,15 @@ struct RocksDbEventStore::Impl {
   // *position (when given): the log position of the head's event.
   Result<std::optional<std::uint64_t>> read_head(std::string_view stream, bool visible_only,
                                                  std::uint64_t* position = nullptr);
-  // The committed command's original result (deduplicated set) and its request
-  // digest, or nullopt.
+  // The committed command's original result (deduplicated set), or nullopt.
   // as_leader: sees what the group-commit leader sees (written, maybe not yet
   // synced). Otherwise a command whose events are not yet visible reads as
   // unknown: its append has not been acknowledged and may still fail.
-  Result<std::optional<AppendResult>> load_command(const CommandId& id, envelope::CommandDigest* digest,
-                                                   bool as_leader);
+  // resubmitted (with same): a request carrying the id again; *same tells whether
+  // it writes the events the command wrote (envelope::same_writes).
+  Result<std::optional<AppendResult>> load_command(const CommandId& id, bool as_leader,
+                                                   const AppendRequest* resubmitted = nullptr,
+                                                   bool* same = nullptr);
   // The head as written, after the current group's earlier appends.
   Result<std::optional<std::uint64_t>> leader_head(const std::string& stream);
   // Leader only: decides and writes the group; returns the last position written
@@ -304,18 +305,17 @@ Result<std::optional<std::uint64_t>> RocksDbEventStore::Impl::read_head(std::str
   return std::optional<std::uint64_t>();
 }
 
-Result<std::optional<AppendResult>> RocksDbEventStore::Impl::load_command(const CommandId& id,
-                                                                          envelope::CommandDigest* digest,
-                                                                          bool as_leader) {
+Result<std::optional<AppendResult>> RocksDbEventStore::Impl::load_command(const CommandId& id, bool as_leader,
+                                                                          const AppendRequest* resubmitted,
+                                                                          bool* same) {
   std::string stored;
   auto s = db->Get(rocksdb::ReadOptions(), family(Family::kCommands),
                    rocksdb::Slice(reinterpret_cast<const char*>(id.bytes.data()), 16), &stored);
   if (s.IsNotFound()) return std::optional<AppendResult>();
   if (!s.ok()) return from_rocksdb(s, "looking up command " + id.to_hex());
   AppendResult result;
-  envelope::CommandDigest stored_digest;
-  if (auto d = envelope::decode_command(id, stored, result, stored_digest); !d.ok()) return d;
-  if (digest != nullptr) *digest = stored_digest;
+  std::optional<envelope::CommandDigest> legacy_digest;
+  if (auto d = envelope::decode_command(id, stored, result, legacy_digest); !d.ok()) return d;
   const std::uint64_t through =
       as_leader ? next_position - 1 : committed_position.load(std::memory_order_acquire);
   if (result.last_position > through) {
@@ -324,7 +324,11 @@ Result<std::optional<AppendResult>> RocksDbEventStore::Impl::load_command(const 
                               std::to_string(result.last_position) + ")");
   }
   // Per-stream results come from the command's own events: its writes occupy
-  // first..last in request order, each stream's events consecutive.
+  // first..last in request order, each stream's events consecutive. A
+  // re-submission is compared with them event by event, in the same order.
+  const bool compare = resubmitted != nullptr && !legacy_digest;
+  std::size_t write = 0, event = 0;  // the re-submission's next event
+  bool all_same = true;
   auto st = read_log_range(
       result.first_position, result.last_position - result.first_position + 1,
       [&](std::uint64_t position, std::string_view value) {
@@ -335,10 +339,29 @@ Result<std::optional<AppendResult>> RocksDbEventStore::Impl::load_command(const 
         } else {
           result.streams.back().last_version = v.version;
         }
+        if (compare && all_same) {
+          const auto& writes = resubmitted->writes;
+          if (write == writes.size()) {
+            all_same = false;  // the command wrote more events
+            return Status::ok_status();
+          }
+          auto holds =
+              envelope::holds_event(position, value, writes[write].stream, writes[write].events[event]);
+          if (!holds.ok()) return holds.status();
+          all_same = holds.value();
+          if (++event == writes[write].events.size()) {
+            ++write;
+            event = 0;
+          }
+        }
         return Status::ok_status();
       },
       /*lock=*/false, through);
   if (!st.ok()) return st;
+  if (same != nullptr && resubmitted != nullptr) {
+    *same = legacy_digest ? *legacy_digest == envelope::request_digest(*resubmitted)
+                          : all_same && write == resubmitted->writes.size();
+  }
   result.deduplicated = true;
   return std::optional<AppendResult>(std::move(result));
 }
@@ -379,14 +402,14 @@ std::uint64_t RocksDbEventStore::Impl::write_group(const std::vector<GroupCommit
       w->same_command_as = *earlier;
       continue;
     }
-    envelope::CommandDigest committed_digest;
-    auto committed = load_command(req.command_id, &committed_digest, /*as_leader=*/true);
+    bool same = false;
+    auto committed = load_command(req.command_id, /*as_leader=*/true, &req, &same);
     if (!committed.ok()) {
       w->result.emplace(committed.status());
       continue;
     }
     if (committed->has_value()) {
-      if (committed_digest != w->digest) {
+      if (!same) {
         w->result.emplace(different_content(req.command_id));
       } else {
         w->result.emplace(std::move(**committed));
@@ -443,7 +466,7 @@ std::uint64_t RocksDbEventStore::Impl::write_group(const std::vector<GroupCommit
     result.last_position = position - 1;
     batch.Put(family(Family::kCommands),
               rocksdb::Slice(reinterpret_cast<const char*>(req.command_id.bytes.data()), 16),
-              envelope::encode_command(result, w->digest));
+              envelope::encode_command(result));
     w->result.emplace(std::move(result));
     accepted.push_back(w);
   }
@@ -590,7 +613,7 @@ void RocksDbEventStore::Impl::settle_group(const std::vector<GroupCommitQueue::W
     const auto& first = *w->same_command_as;
     if (!first.result->ok()) {
       w->result.emplace(first.result->status());
-    } else if (first.digest != w->digest) {
+    } else if (!envelope::same_writes(*first.request, *w->request)) {
       w->result.emplace(different_content(w->request->command_id));
     } else {
       AppendResult copy = first.result->value();
@@ -794,7 +817,6 @@ Result<AppendResult> RocksDbEventStore::append(const AppendRequest& request) {
       w.bytes += w.envelopes[i].back().size() + 2 * write.stream.size() + 32;
     }
   }
-  w.digest = envelope::request_digest(request);
 
   auto group = impl_->queue.join(w);
   if (!group.empty()) {
@@ -921,7 +943,7 @@ Status RocksDbEventStore::scan_all(std::uint64_t from_position, std::size_t max_
 Result<std::optional<AppendResult>> RocksDbEventStore::find_command(const CommandId& command_id) {
   std::shared_lock alive(impl_->lifetime);
   if (auto s = impl_->check_open(); !s.ok()) return s;
-  return impl_->load_command(command_id, nullptr, /*as_leader=*/false);
+  return impl_->load_command(command_id, /*as_leader=*/false);
 }
 
 Result<std::optional<std::uint64_t>> RocksDbEventStore::stream_head(std::string_view stream) {

@@ -655,3 +655,105 @@ TEST_F(ConcurrencyTest, SyncBurstsAreReadableOnReturnAndSurviveReopen) {
     }
   }
 }
+
+// Twins: one command id submitted by several callers at the same moment, as
+// client retries racing their first attempt do. Most carry the command as it
+// was; some carry other content under the same id. Twins meet in one group
+// (compared with each other) or in consecutive groups (compared with the
+// committed events), and either way the command id appends once: every twin
+// with the winner's content gets the winner's result, every other one is
+// refused with FailedPrecondition.
+TEST_F(ConcurrencyTest, TwinsOfOneCommandIdAppendOnce) {
+  ASSERT_NO_FATAL_FAILURE(open(es::Durability::kSync));
+  constexpr int kTwins = 8;
+  constexpr int kOtherContent = 2;  // the last two twins of each round
+  constexpr int kRounds = 150;
+  // Other callers keep the store busy, so that twins queue behind a running group
+  // and often land in one group together.
+  std::atomic<bool> done{false};
+  std::atomic<std::uint64_t> traffic{0};
+  std::vector<std::thread> others;
+  for (int t = 0; t < 4; ++t) {
+    others.emplace_back([&, t] {
+      while (!done.load()) {
+        es::AppendRequest request;
+        request.command_id = es::Id16::random();
+        request.writes.push_back({"item-busy" + std::to_string(t),
+                                  es::ExpectedVersion::any(),
+                                  {make_event("ItemUpdated", "busy")}});
+        if (store_->append(request).ok()) traffic.fetch_add(1);
+      }
+    });
+  }
+  for (int round = 0; round < kRounds; ++round) {
+    es::AppendRequest same;
+    same.command_id = es::Id16::random();
+    const std::string stream = "item-twin" + std::to_string(round % 4);
+    same.writes.push_back({stream, es::ExpectedVersion::any(), {make_event("ItemUpdated", "as it was")}});
+    same.writes.push_back({"item-other",
+                           es::ExpectedVersion::any(),
+                           {make_event("ItemMoved", "a"), make_event("ItemMoved", "b")}});
+    if (round % 2 == 0) {  // ids given by the caller; else left to the store
+      for (auto& write : same.writes)
+        for (auto& event : write.events) event.event_id = es::Id16::random();
+    }
+    es::AppendRequest other = same;
+    other.writes[1].events[1].payload = "c";
+
+    std::vector<std::optional<es::Result<es::AppendResult>>> results(kTwins);
+    std::atomic<int> ready{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kTwins; ++t) {
+      threads.emplace_back([&, t] {
+        ready.fetch_add(1);
+        while (ready.load() < kTwins) std::this_thread::yield();
+        results[t].emplace(store_->append(t < kTwins - kOtherContent ? same : other));
+      });
+    }
+    for (auto& thread : threads) thread.join();
+
+    // The winner: the one result that appended.
+    int winner = -1;
+    for (int t = 0; t < kTwins; ++t) {
+      if (results[t]->ok() && !results[t]->value().deduplicated) {
+        ASSERT_EQ(winner, -1) << "round " << round << ": twins " << winner << " and " << t
+                              << " both appended";
+        winner = t;
+      }
+    }
+    ASSERT_NE(winner, -1) << "round " << round << ": no twin appended";
+    const bool winner_same = winner < kTwins - kOtherContent;
+    const es::AppendResult& won = results[winner]->value();
+    for (int t = 0; t < kTwins; ++t) {
+      if (t == winner) continue;
+      const bool twin_same = t < kTwins - kOtherContent;
+      const auto& result = *results[t];
+      if (twin_same == winner_same) {
+        ASSERT_TRUE(result.ok()) << "round " << round << ", twin " << t << ": "
+                                 << result.status().to_string();
+        EXPECT_TRUE(result->deduplicated);
+        EXPECT_EQ(result->first_position, won.first_position) << "round " << round << ", twin " << t;
+        EXPECT_EQ(result->last_position, won.last_position);
+        EXPECT_EQ(result->streams, won.streams);
+        EXPECT_EQ(result->recorded_at_us, won.recorded_at_us);
+      } else {
+        ASSERT_FALSE(result.ok()) << "round " << round << ", twin " << t
+                                  << " with other content was accepted";
+        EXPECT_EQ(result.status().code(), es::StatusCode::kFailedPrecondition) << result.status().to_string();
+      }
+    }
+    auto events = store_->read_all(won.first_position, 3);
+    ASSERT_TRUE(events.ok()) << events.status().to_string();
+    ASSERT_EQ(events->size(), 3u);
+    EXPECT_EQ((*events)[2].payload, winner_same ? "b" : "c") << "round " << round;
+  }
+  done.store(true);
+  for (auto& thread : others) thread.join();
+  // Each round appended its command once: 3 events, besides the other callers' one each.
+  EXPECT_EQ(store_->last_position(), 3u * kRounds + traffic.load());
+  auto all = store_->read_all(1, 3 * kRounds + traffic.load() + 1);
+  ASSERT_TRUE(all.ok()) << all.status().to_string();
+  std::size_t twins_events = 0;
+  for (const auto& event : *all) twins_events += event.stream.rfind("item-busy", 0) == 0 ? 0 : 1;
+  EXPECT_EQ(twins_events, 3u * kRounds);
+}

@@ -538,24 +538,68 @@ TEST_P(EventStoreConformance, FindCommandAnswersCommittedCommandsOnly) {
 }
 
 TEST_P(EventStoreConformance, ResubmittedCommandWithDifferentContentIsFailedPrecondition) {
-  AppendRequest request = make_request({make_write("provider-aa", ExpectedVersion::any(), 1)});
+  AppendRequest request = make_request({make_write("provider-aa", ExpectedVersion::any(), 2),
+                                        make_write("org-aa", ExpectedVersion::no_stream(), 1)});
+  request.writes[0].events[0].event_id = Id16::random();
+  request.writes[0].events[0].correlation_id = Id16::random();
+  request.writes[0].events[0].causation_id = Id16::random();
   append_ok(request);
 
-  AppendRequest changed_payload = request;
-  changed_payload.writes[0].events[0].payload = "something else";
-  AppendRequest changed_stream = request;
-  changed_stream.writes[0].stream = "provider-bb";
-  AppendRequest more_events = make_request({make_write("provider-aa", ExpectedVersion::any(), 2)});
-  more_events.command_id = request.command_id;
+  std::vector<std::pair<std::string, AppendRequest>> changes;
+  auto change = [&](std::string what, const std::function<void(AppendRequest&)>& edit) {
+    AppendRequest changed = request;
+    edit(changed);
+    changes.emplace_back(std::move(what), std::move(changed));
+  };
+  change("payload", [](AppendRequest& r) { r.writes[0].events[0].payload = "something else"; });
+  change("metadata", [](AppendRequest& r) { r.writes[0].events[1].metadata = "someone else"; });
+  change("type", [](AppendRequest& r) { r.writes[1].events[0].type = "OtherThingHappened"; });
+  change("type code", [](AppendRequest& r) { r.writes[1].events[0].type_code = 1801; });
+  change("event id", [](AppendRequest& r) { r.writes[0].events[0].event_id = Id16::random(); });
+  change("correlation id", [](AppendRequest& r) { r.writes[0].events[0].correlation_id = Id16::random(); });
+  change("causation id", [](AppendRequest& r) { r.writes[0].events[0].causation_id = Id16::random(); });
+  change("stream", [](AppendRequest& r) { r.writes[1].stream = "org-bb"; });
+  change("order of writes", [](AppendRequest& r) { std::swap(r.writes[0], r.writes[1]); });
+  change("order of events",
+         [](AppendRequest& r) { std::swap(r.writes[0].events[0], r.writes[0].events[1]); });
+  change("one event fewer", [](AppendRequest& r) { r.writes[0].events.pop_back(); });
+  change("one write fewer", [](AppendRequest& r) { r.writes.pop_back(); });
+  change("one event more", [](AppendRequest& r) { r.writes[1].events.push_back(make_event()); });
+  change("one write more",
+         [](AppendRequest& r) { r.writes.push_back(make_write("org-cc", ExpectedVersion::any(), 1)); });
 
-  for (const auto* changed : {&changed_payload, &changed_stream, &more_events}) {
-    auto result = store().append(*changed);
-    ASSERT_FALSE(result.ok());
-    EXPECT_EQ(result.status().code(), StatusCode::kFailedPrecondition) << result.status().to_string();
-    EXPECT_THAT(result.status().message(), HasSubstr(request.command_id.to_hex()));
+  for (const auto& [what, changed] : changes) {
+    auto result = store().append(changed);
+    ASSERT_FALSE(result.ok()) << "a re-submission with another " << what << " was accepted";
+    EXPECT_EQ(result.status().code(), StatusCode::kFailedPrecondition)
+        << what << ": " << result.status().to_string();
+    EXPECT_THAT(result.status().message(), HasSubstr(request.command_id.to_hex())) << what;
   }
-  EXPECT_EQ(store().last_position(), 1u);
-  EXPECT_EQ(head("provider-bb"), std::nullopt);
+  EXPECT_EQ(store().last_position(), 3u);
+  EXPECT_EQ(head("org-bb"), std::nullopt);
+  EXPECT_EQ(head("org-cc"), std::nullopt);
+}
+
+// A command is what it writes: a retry that re-read the heads meanwhile (and so
+// expects other versions, or checks other streams) is the same command and gets
+// the original result.
+TEST_P(EventStoreConformance, ResubmittedCommandIsMatchedByItsEventsNotItsConditions) {
+  seed("org-aa", 2);
+  AppendRequest request = make_request({make_write("provider-aa", ExpectedVersion::no_stream(), 2),
+                                        make_write("org-aa", ExpectedVersion::exact(1), 1)});
+  const AppendResult original = append_ok(request);
+
+  AppendRequest retried = request;
+  retried.writes[0].expected = ExpectedVersion::exact(1);
+  retried.writes[1].expected = ExpectedVersion::stream_exists();
+  retried.checks.push_back({"user-aa", ExpectedVersion::no_stream()});
+  auto again = store().append(retried);
+  ASSERT_TRUE(again.ok()) << again.status().to_string();
+  EXPECT_TRUE(again->deduplicated);
+  EXPECT_EQ(again->first_position, original.first_position);
+  EXPECT_EQ(again->last_position, original.last_position);
+  EXPECT_EQ(again->streams, original.streams);
+  EXPECT_EQ(store().last_position(), 5u);
 }
 
 // ----------------------------------------------------------------------------------

@@ -276,11 +276,12 @@ void rewrite_value(const std::string& dir, const std::string& family_name, const
   EXPECT_TRUE(status.ok()) << status.ToString();
 }
 
-// A command record keeps the SHA-256 of its request, so that a command id that
-// comes back with other content is refused: the digest of a given request must
-// never change between versions, or re-submitting a command committed by an
-// earlier version would be refused. Pinned for one request of two writes and a check.
-TEST_F(RocksDbEventStoreTest, TheRequestDigestOfACommandRecordNeverChanges) {
+// Command records written by earlier versions start with the SHA-256 of their
+// request, and a re-submission of such a command is the same command when its
+// digest is equal. That digest must never change between versions, or such a
+// command would be refused when it comes back: pinned here for one request of two
+// writes and a check, by turning the new record into the old form.
+TEST_F(RocksDbEventStoreTest, ACommandRecordOfAnEarlierVersionIsMatchedByItsDigest) {
   AppendRequest request;
   request.command_id = Id16::from_hex("00112233445566778899aabbccddeeff").value();
   for (int w = 0; w < 2; ++w) {
@@ -301,24 +302,42 @@ TEST_F(RocksDbEventStoreTest, TheRequestDigestOfACommandRecordNeverChanges) {
   request.checks.push_back({"provider-1", ExpectedVersion::any()});
   auto store = open_store();
   ASSERT_NE(store, nullptr);
-  append_ok(*store, request);
+  const AppendResult original = append_ok(*store, request);
   close_store(store);
 
-  std::string record;
+  const std::string digest_hex = "3c4a73ba5021084a94193358ff6c26330d9f588bb59c8229116bb39f0cabf66c";
+  std::string digest;
+  for (std::size_t i = 0; i < digest_hex.size(); i += 2) {
+    digest.push_back(static_cast<char>(std::stoi(digest_hex.substr(i, 2), nullptr, 16)));
+  }
   rewrite_value(dir_, layout::kCommandsFamily,
                 std::string(reinterpret_cast<const char*>(request.command_id.bytes.data()), 16),
                 [&](const std::string& value) {
-                  record = value;
-                  return value;
+                  std::string_view body;
+                  EXPECT_TRUE(layout::unseal(value, body));
+                  EXPECT_EQ(body.size(), 24u) << "first, last position and recorded-at";
+                  std::string old_form = digest + std::string(body);
+                  layout::seal(old_form);
+                  return old_form;
                 });
-  ASSERT_GE(record.size(), 32u);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string digest;
-  for (std::size_t i = 0; i < 32; ++i) {
-    digest.push_back(kHex[static_cast<unsigned char>(record[i]) >> 4]);
-    digest.push_back(kHex[static_cast<unsigned char>(record[i]) & 0xf]);
+
+  store = open_store();
+  ASSERT_NE(store, nullptr);
+  auto again = store->append(request);
+  ASSERT_TRUE(again.ok()) << again.status().to_string();
+  EXPECT_TRUE(again->deduplicated);
+  EXPECT_EQ(*again, original);
+  // The digest covered everything the request said, expected versions included.
+  AppendRequest other_expectation = request;
+  other_expectation.writes[0].expected = ExpectedVersion::any();
+  AppendRequest other_payload = request;
+  other_payload.writes[1].events[2].payload = "different";
+  for (const auto* changed : {&other_expectation, &other_payload}) {
+    auto refused = store->append(*changed);
+    ASSERT_FALSE(refused.ok());
+    EXPECT_EQ(refused.status().code(), StatusCode::kFailedPrecondition) << refused.status().to_string();
   }
-  EXPECT_EQ(digest, "3c4a73ba5021084a94193358ff6c26330d9f588bb59c8229116bb39f0cabf66c");
+  EXPECT_EQ(store->last_position(), 6u);
 }
 
 void rewrite_log_value(const std::string& dir, std::uint64_t position,

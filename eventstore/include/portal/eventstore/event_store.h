@@ -46,6 +46,11 @@ class EventStore {
   // kUnavailable; kFailedPrecondition when the command id already committed with
   // different content. A command id that already committed with the same content
   // returns its original result with `deduplicated` set and appends nothing.
+  // The content of a command is the events it writes: the same streams in the
+  // same order, each with the same events (type and code, ids, metadata,
+  // payload; an event id left nil matches the one the store chose). Expected
+  // versions and checks are the conditions it was decided under and are not
+  // compared: a retry that re-read the heads meanwhile is still the same command.
   // kIOError means the outcome is unknown (the disk refused a write or a sync):
   // the store refuses further appends; reopen it and re-submit with the same
   // command id, which exactly-once makes safe.

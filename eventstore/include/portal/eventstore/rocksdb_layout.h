@@ -10,9 +10,11 @@
 //   streams   key: stream name, 0x00, version (8 bytes BE)
 //             value: position (8 bytes BE). A stream's head is its last key.
 //   commands  key: command id (16 bytes)
-//             value: SHA-256 of the request's content (32 bytes), first
-//             position, last position, recorded-at (8 bytes BE each), CRC-32C.
-//             The per-stream result is read back from the log on re-submission.
+//             value: first position, last position, recorded-at (8 bytes BE
+//             each), CRC-32C. The per-stream result is read back from the log on
+//             re-submission, and so are the events the re-submission must match.
+//             Records written by earlier versions start with the SHA-256 of
+//             their request (32 bytes more), which a re-submission must match.
 //   snapshots key: stream name
 //             value: version (8 bytes BE) of the last event folded in, the
 //             snapshot bytes (opaque to the store), CRC-32C. A cache beside the
