@@ -84,6 +84,9 @@ struct PendingAppend : GroupCommitQueue::Writer {
   const AppendRequest* request = nullptr;
   std::vector<std::vector<std::string>> envelopes;  // [write][event], prepared
   std::optional<Result<AppendResult>> result;
+  // Refused with a wrong expected version: the log's last written position when
+  // the heads were compared, which the refusal waits to be visible (see settle_group).
+  std::uint64_t refused_at = 0;
   // Set when an earlier append of the same group carries the same command id.
   PendingAppend* same_command_as = nullptr;
 };
@@ -440,6 +443,7 @@ std::uint64_t RocksDbEventStore::Impl::write_group(const std::vector<GroupCommit
       verdict = check(req.checks[i].stream, req.checks[i].expected, nullptr);
     }
     if (!verdict.ok()) {
+      if (verdict.code() == StatusCode::kWrongExpectedVersion) w->refused_at = position - 1;
       w->result.emplace(std::move(verdict));
       continue;
     }
@@ -481,6 +485,11 @@ std::uint64_t RocksDbEventStore::Impl::write_group(const std::vector<GroupCommit
   if (!s.ok()) {
     Status failed = from_rocksdb(s, "writing " + std::to_string(accepted.size()) + " append(s)");
     for (auto* a : accepted) a->result.emplace(failed);
+    // A refusal can only wait for what was written before this group.
+    for (auto* writer : group) {
+      auto* w = static_cast<PendingAppend*>(writer);
+      w->refused_at = std::min(w->refused_at, next_position - 1);
+    }
     return 0;
   }
   next_position = position;
@@ -623,10 +632,15 @@ void RocksDbEventStore::Impl::settle_group(const std::vector<GroupCommitQueue::W
   }
   // Nothing is acknowledged before it is durable: neither this group's appends nor
   // a re-submission answered with a twin's result that is still being synced.
+  // Nor is a refusal returned before the head it names is visible: a caller that
+  // re-reads the head after a wrong expected version (in sync mode, only synced
+  // heads are visible) then sees it, instead of retrying on the stale head again
+  // and again until the sync lands.
   std::uint64_t needed = last_written;
   for (auto* writer : group) {
     auto* w = static_cast<PendingAppend*>(writer);
     if (w->result->ok()) needed = std::max(needed, w->result->value().last_position);
+    needed = std::max(needed, w->refused_at);
   }
   if (needed > 0 && options.durability == Durability::kSync && make_durable(group, needed)) return;
   GroupCommitQueue::release(group);

@@ -757,3 +757,59 @@ TEST_F(ConcurrencyTest, TwinsOfOneCommandIdAppendOnce) {
   for (const auto& event : *all) twins_events += event.stream.rfind("item-busy", 0) == 0 ? 0 : 1;
   EXPECT_EQ(twins_events, 3u * kRounds);
 }
+
+// In sync mode only synced heads are visible, so the head that refuses an append
+// may be written but not yet readable. The refusal waits for it: a caller that
+// re-reads the head after a wrong expected version sees a newer head than the one
+// it expected, rather than retrying on the stale one until the sync lands.
+TEST_F(ConcurrencyTest, SyncRefusalsReturnOnceTheNewerHeadIsVisible) {
+  ASSERT_NO_FATAL_FAILURE(open(es::Durability::kSync));
+  constexpr int kThreads = 8;
+  constexpr int kAppends = 150;  // per thread
+  std::atomic<std::uint64_t> conflicts{0};
+  std::vector<std::string> failures(kThreads);
+  std::atomic<int> ready{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      ready.fetch_add(1);
+      while (ready.load() < kThreads) std::this_thread::yield();
+      const std::string stream = account(t % 2);  // four threads per stream
+      for (int i = 0; i < kAppends && failures[t].empty(); ++i) {
+        es::AppendRequest request;
+        request.command_id = es::Id16::random();
+        for (int attempt = 0;; ++attempt) {
+          auto head = store_->stream_head(stream);
+          if (!head.ok() || attempt == kMaxAttempts) {
+            failures[t] = "no progress on " + stream;
+            break;
+          }
+          request.writes = {{stream, es::ExpectedVersion::at(*head), {make_event("Deposited", "d")}}};
+          auto result = store_->append(request);
+          if (result.ok()) break;
+          if (result.status().code() != es::StatusCode::kWrongExpectedVersion) {
+            failures[t] = result.status().to_string();
+            break;
+          }
+          conflicts.fetch_add(1);
+          auto again = store_->stream_head(stream);
+          if (!again.ok() || *again == *head) {
+            failures[t] = "refused with \"" + result.status().to_string() +
+                          "\", but the head read right after is " +
+                          (again.ok() && again->has_value() ? std::to_string(**again) : "none") +
+                          ", the one the append expected";
+            break;
+          }
+        }
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  for (int t = 0; t < kThreads; ++t) EXPECT_EQ(failures[t], "") << "thread " << t;
+  auto a = store_->stream_head(account(0));
+  auto b = store_->stream_head(account(1));
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_EQ(**a + 1 + **b + 1, static_cast<std::uint64_t>(kThreads) * kAppends);
+  std::printf("%d appends, %llu refusals\n", kThreads * kAppends,
+              static_cast<unsigned long long>(conflicts.load()));
+}

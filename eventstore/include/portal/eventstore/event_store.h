@@ -42,7 +42,9 @@ class EventStore {
   virtual ~EventStore() = default;
 
   // Appends every write of the request, or nothing. Errors: kInvalidArgument,
-  // kWrongExpectedVersion (names the stream, expected and actual), kIOError,
+  // kWrongExpectedVersion (names the stream, expected and actual; returned once
+  // that actual head is visible to stream_head and reads, so a caller that re-reads
+  // and retries decides on it), kIOError,
   // kUnavailable; kFailedPrecondition when the command id already committed with
   // different content. A command id that already committed with the same content
   // returns its original result with `deduplicated` set and appends nothing.
