@@ -189,23 +189,34 @@ Status decode(std::uint64_t position, std::string_view stored, RecordedEvent& ou
   return Status::ok_status();
 }
 
+namespace {
+
+// What a re-submitted event must repeat of a committed one, besides its stream and
+// its event id (whose rule differs between the log and a twin in the same group).
+bool same_content(const NewEvent& resubmitted, std::string_view type, std::uint32_t type_code,
+                  const Id16& correlation_id, const Id16& causation_id, std::string_view metadata,
+                  std::string_view payload) {
+  return resubmitted.type == type && resubmitted.type_code == type_code &&
+         resubmitted.correlation_id == correlation_id && resubmitted.causation_id == causation_id &&
+         resubmitted.metadata == metadata && resubmitted.payload == payload;
+}
+
+}  // namespace
+
 Result<bool> holds_event(std::uint64_t position, std::string_view stored, std::string_view stream,
                          const NewEvent& event) {
   const fb::Envelope* env = nullptr;
   if (auto s = verified_envelope(position, stored, env); !s.ok()) return s;
-  return as_view(env->stream()) == stream && as_view(env->type()) == event.type &&
-         env->type_code() == event.type_code &&
+  return as_view(env->stream()) == stream &&
          (event.event_id.is_nil() || from_fb(env->event_id()) == event.event_id) &&
-         from_fb(env->correlation_id()) == event.correlation_id &&
-         from_fb(env->causation_id()) == event.causation_id && as_view(env->metadata()) == event.metadata &&
-         as_view(env->payload()) == event.payload;
+         same_content(event, as_view(env->type()), env->type_code(), from_fb(env->correlation_id()),
+                      from_fb(env->causation_id()), as_view(env->metadata()), as_view(env->payload()));
 }
 
 bool same_writes(const AppendRequest& a, const AppendRequest& b) {
   auto same_event = [](const NewEvent& x, const NewEvent& y) {
-    return x.type == y.type && x.type_code == y.type_code && x.event_id == y.event_id &&
-           x.correlation_id == y.correlation_id && x.causation_id == y.causation_id &&
-           x.metadata == y.metadata && x.payload == y.payload;
+    return x.event_id == y.event_id &&
+           same_content(y, x.type, x.type_code, x.correlation_id, x.causation_id, x.metadata, x.payload);
   };
   return std::equal(a.writes.begin(), a.writes.end(), b.writes.begin(), b.writes.end(),
                     [&](const StreamWrite& x, const StreamWrite& y) {

@@ -84,8 +84,9 @@ struct PendingAppend : GroupCommitQueue::Writer {
   const AppendRequest* request = nullptr;
   std::vector<std::vector<std::string>> envelopes;  // [write][event], prepared
   std::optional<Result<AppendResult>> result;
-  // Refused with a wrong expected version: the log's last written position when
-  // the heads were compared, which the refusal waits to be visible (see settle_group).
+  // Refused with a wrong expected version: the log's last position written before
+  // its group, which the refusal waits to be visible (see settle_group; a head
+  // written earlier in the same group is covered by that append's own result).
   std::uint64_t refused_at = 0;
   // Set when an earlier append of the same group carries the same command id.
   PendingAppend* same_command_as = nullptr;
@@ -443,7 +444,7 @@ std::uint64_t RocksDbEventStore::Impl::write_group(const std::vector<GroupCommit
       verdict = check(req.checks[i].stream, req.checks[i].expected, nullptr);
     }
     if (!verdict.ok()) {
-      if (verdict.code() == StatusCode::kWrongExpectedVersion) w->refused_at = position - 1;
+      if (verdict.code() == StatusCode::kWrongExpectedVersion) w->refused_at = next_position - 1;
       w->result.emplace(std::move(verdict));
       continue;
     }
@@ -485,11 +486,6 @@ std::uint64_t RocksDbEventStore::Impl::write_group(const std::vector<GroupCommit
   if (!s.ok()) {
     Status failed = from_rocksdb(s, "writing " + std::to_string(accepted.size()) + " append(s)");
     for (auto* a : accepted) a->result.emplace(failed);
-    // A refusal can only wait for what was written before this group.
-    for (auto* writer : group) {
-      auto* w = static_cast<PendingAppend*>(writer);
-      w->refused_at = std::min(w->refused_at, next_position - 1);
-    }
     return 0;
   }
   next_position = position;

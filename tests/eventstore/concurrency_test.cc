@@ -81,6 +81,21 @@ es::NewEvent make_event(std::string type, std::string payload) {
   return event;
 }
 
+// Runs body(t) for t in 0..threads-1, each on its own thread, all released at the
+// same moment; returns once every one has returned.
+void run_together(int threads, const std::function<void(int)>& body) {
+  std::atomic<int> ready{0};
+  std::vector<std::thread> started;
+  for (int t = 0; t < threads; ++t) {
+    started.emplace_back([&, t] {
+      ready.fetch_add(1);
+      while (ready.load() < threads) std::this_thread::yield();
+      body(t);
+    });
+  }
+  for (auto& thread : started) thread.join();
+}
+
 // Records what a subscription delivers, on the subscription's thread.
 class Collector {
  public:
@@ -701,16 +716,9 @@ TEST_F(ConcurrencyTest, TwinsOfOneCommandIdAppendOnce) {
     other.writes[1].events[1].payload = "c";
 
     std::vector<std::optional<es::Result<es::AppendResult>>> results(kTwins);
-    std::atomic<int> ready{0};
-    std::vector<std::thread> threads;
-    for (int t = 0; t < kTwins; ++t) {
-      threads.emplace_back([&, t] {
-        ready.fetch_add(1);
-        while (ready.load() < kTwins) std::this_thread::yield();
-        results[t].emplace(store_->append(t < kTwins - kOtherContent ? same : other));
-      });
-    }
-    for (auto& thread : threads) thread.join();
+    run_together(kTwins, [&](int t) {
+      results[t].emplace(store_->append(t < kTwins - kOtherContent ? same : other));
+    });
 
     // The winner: the one result that appended.
     int winner = -1;
@@ -768,43 +776,36 @@ TEST_F(ConcurrencyTest, SyncRefusalsReturnOnceTheNewerHeadIsVisible) {
   constexpr int kAppends = 150;  // per thread
   std::atomic<std::uint64_t> conflicts{0};
   std::vector<std::string> failures(kThreads);
-  std::atomic<int> ready{0};
-  std::vector<std::thread> threads;
-  for (int t = 0; t < kThreads; ++t) {
-    threads.emplace_back([&, t] {
-      ready.fetch_add(1);
-      while (ready.load() < kThreads) std::this_thread::yield();
-      const std::string stream = account(t % 2);  // four threads per stream
-      for (int i = 0; i < kAppends && failures[t].empty(); ++i) {
-        es::AppendRequest request;
-        request.command_id = es::Id16::random();
-        for (int attempt = 0;; ++attempt) {
-          auto head = store_->stream_head(stream);
-          if (!head.ok() || attempt == kMaxAttempts) {
-            failures[t] = "no progress on " + stream;
-            break;
-          }
-          request.writes = {{stream, es::ExpectedVersion::at(*head), {make_event("Deposited", "d")}}};
-          auto result = store_->append(request);
-          if (result.ok()) break;
-          if (result.status().code() != es::StatusCode::kWrongExpectedVersion) {
-            failures[t] = result.status().to_string();
-            break;
-          }
-          conflicts.fetch_add(1);
-          auto again = store_->stream_head(stream);
-          if (!again.ok() || *again == *head) {
-            failures[t] = "refused with \"" + result.status().to_string() +
-                          "\", but the head read right after is " +
-                          (again.ok() && again->has_value() ? std::to_string(**again) : "none") +
-                          ", the one the append expected";
-            break;
-          }
+  run_together(kThreads, [&](int t) {
+    const std::string stream = account(t % 2);  // four threads per stream
+    for (int i = 0; i < kAppends && failures[t].empty(); ++i) {
+      es::AppendRequest request;
+      request.command_id = es::Id16::random();
+      for (int attempt = 0;; ++attempt) {
+        auto head = store_->stream_head(stream);
+        if (!head.ok() || attempt == kMaxAttempts) {
+          failures[t] = "no progress on " + stream;
+          break;
+        }
+        request.writes = {{stream, es::ExpectedVersion::at(*head), {make_event("Deposited", "d")}}};
+        auto result = store_->append(request);
+        if (result.ok()) break;
+        if (result.status().code() != es::StatusCode::kWrongExpectedVersion) {
+          failures[t] = result.status().to_string();
+          break;
+        }
+        conflicts.fetch_add(1);
+        auto again = store_->stream_head(stream);
+        if (!again.ok() || *again == *head) {
+          failures[t] = "refused with \"" + result.status().to_string() +
+                        "\", but the head read right after is " +
+                        (again.ok() && again->has_value() ? std::to_string(**again) : "none") +
+                        ", the one the append expected";
+          break;
         }
       }
-    });
-  }
-  for (auto& thread : threads) thread.join();
+    }
+  });
   for (int t = 0; t < kThreads; ++t) EXPECT_EQ(failures[t], "") << "thread " << t;
   auto a = store_->stream_head(account(0));
   auto b = store_->stream_head(account(1));
