@@ -1,6 +1,7 @@
 #include "portal/eventstore/rocksdb_event_store.h"
 
 #include <rocksdb/db.h>
+#include <rocksdb/env.h>
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/memtablerep.h>
 #include <rocksdb/slice_transform.h>
@@ -20,6 +21,7 @@
 
 #include "envelope.h"
 #include "group_commit.h"
+#include "log_prefill.h"
 #include "portal/eventstore/rocksdb_layout.h"
 #include "subscription.h"
 
@@ -149,6 +151,10 @@ class VisibleHeads {
 struct RocksDbEventStore::Impl {
   RocksDbOptions options;
   std::string dir;
+  // Sync durability: the file system that writes zeros ahead of the WAL, and the
+  // Env over it (both outlive the database).
+  std::shared_ptr<LogPrefillFileSystem> prefill;
+  std::unique_ptr<rocksdb::Env> env;
   std::unique_ptr<rocksdb::DB> db;
   std::vector<rocksdb::ColumnFamilyHandle*> cf;
 
@@ -712,6 +718,13 @@ Result<std::unique_ptr<RocksDbEventStore>> RocksDbEventStore::open(const std::st
   // Stream reads fetch log records by position, one point lookup each: a row
   // cache answers repeated ones without touching SST blocks.
   db_options.row_cache = rocksdb::NewLRUCache(options.row_cache_bytes);
+  if (!options.read_only && options.durability == Durability::kSync && options.log_prefill_bytes > 0) {
+    LogPrefillFileSystem::Options prefill;
+    prefill.max_ahead = options.log_prefill_bytes;
+    impl->prefill = std::make_shared<LogPrefillFileSystem>(rocksdb::FileSystem::Default(), prefill);
+    impl->env = rocksdb::NewCompositeEnv(impl->prefill);
+    db_options.env = impl->env.get();
+  }
 
   auto cache = rocksdb::NewLRUCache(options.block_cache_bytes);
   // point_lookups: the family is read by whole key (commands always; streams
@@ -1078,6 +1091,10 @@ std::uint64_t RocksDbEventStore::group_commits() const {
 
 std::uint64_t RocksDbEventStore::syncs() const {
   return impl_->syncs.load();
+}
+
+std::uint64_t RocksDbEventStore::log_prefilled_bytes() const {
+  return impl_->prefill ? impl_->prefill->prefilled_bytes() : 0;
 }
 
 rocksdb::DB* RocksDbEventStore::db() {

@@ -9,10 +9,13 @@
 #include <rocksdb/options.h>
 
 #include <atomic>
+#include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "conformance_test.h"
@@ -610,6 +613,95 @@ TEST_F(RocksDbEventStoreTest, MissingDirectoryWithoutCreateIfMissingIsAnError) {
   auto opened = RocksDbEventStore::open(dir_, options);
   ASSERT_FALSE(opened.ok());
   EXPECT_FALSE(opened.status().message().empty());
+}
+
+// ----------------------------------------------------------------------------------
+// The write-ahead log runs ahead of its records with zeros (sync durability; see
+// eventstore/log_prefill.h). A copy of the directory taken while the store is open
+// is what a crash leaves on disk: the log's last record followed by zeros.
+
+namespace {
+
+std::string last_log_file(const std::string& dir) {
+  std::string last;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    const std::string name = entry.path().filename().string();
+    if (name.ends_with(".log") && name > std::filesystem::path(last).filename().string()) {
+      last = entry.path().string();
+    }
+  }
+  return last;
+}
+
+bool ends_with_zeros(const std::string& path, std::size_t bytes) {
+  std::ifstream in(path, std::ios::binary | std::ios::ate);
+  const auto size = static_cast<std::size_t>(in.tellg());
+  if (size < bytes) return false;
+  std::string tail(bytes, '\1');
+  in.seekg(static_cast<std::streamoff>(size - bytes));
+  in.read(tail.data(), static_cast<std::streamsize>(bytes));
+  return tail.find_first_not_of('\0') == std::string::npos;
+}
+
+}  // namespace
+
+TEST_F(RocksDbEventStoreTest, ALogLeftWithZerosAheadOfItsRecordsReopensWithEveryAppend) {
+  auto store = open_store();  // sync durability, the default
+  ASSERT_NE(store, nullptr);
+  const std::string payload(1000, 'p');
+  std::vector<std::string> streams;
+  for (int a = 0; a < 120; ++a) {
+    streams.push_back("item-" + std::to_string(a));
+    AppendRequest request = make_request({make_write(streams.back(), ExpectedVersion::no_stream(), 30)});
+    for (auto& event : request.writes[0].events) event.payload = payload + event.payload;
+    append_ok(*store, request);
+  }
+  ASSERT_EQ(store->last_position(), 3600u);
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (store->log_prefilled_bytes() == 0 && std::chrono::steady_clock::now() < give_up) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  ASSERT_GT(store->log_prefilled_bytes(), 0u) << "no zeros were written ahead of a 3.6 MB log";
+
+  const std::string image = temp_dir_.child("crash-image");
+  std::filesystem::create_directory(image);
+  for (const auto& entry : std::filesystem::directory_iterator(dir_)) {
+    if (entry.path().filename() != "LOCK") std::filesystem::copy(entry.path(), image);
+  }
+  const std::string log = last_log_file(image);
+  ASSERT_FALSE(log.empty());
+  EXPECT_TRUE(ends_with_zeros(log, 64u << 10)) << log << " should end in the zeros written ahead";
+
+  close_store(store);
+  const std::string closed_log = last_log_file(dir_);
+  if (!closed_log.empty()) {
+    EXPECT_FALSE(ends_with_zeros(closed_log, 64u << 10)) << "close cuts the zeros back";
+  }
+
+  auto reopened = RocksDbEventStore::open(image);
+  ASSERT_TRUE(reopened.ok()) << reopened.status().to_string();
+  RocksDbEventStore& copy = **reopened;
+  EXPECT_EQ(copy.last_position(), 3600u);
+  std::uint64_t expected_position = 1;
+  for (std::uint64_t from = 1; from <= 3600; from += 1000) {
+    for (const RecordedEvent& e : read_all_ok(copy, from, 1000)) {
+      EXPECT_EQ(e.position, expected_position++);
+      EXPECT_EQ(e.payload.substr(0, payload.size()), payload);
+    }
+  }
+  EXPECT_EQ(expected_position, 3601u);
+  for (const std::string& stream : streams) {
+    auto head = copy.stream_head(stream);
+    ASSERT_TRUE(head.ok()) << head.status().to_string();
+    EXPECT_EQ(*head, std::optional<std::uint64_t>(29)) << stream;
+  }
+  const AppendResult next =
+      append_ok(copy, make_request({make_write("item-0", ExpectedVersion::exact(29), 1)}));
+  EXPECT_EQ(next.last_position, 3601u);
+  ASSERT_TRUE(copy.close().ok());
+  reopened = RocksDbEventStore::open(image);
+  ASSERT_TRUE(reopened.ok()) << reopened.status().to_string();
+  EXPECT_EQ((*reopened)->last_position(), 3601u);
 }
 
 TEST_F(RocksDbEventStoreTest, ReadOnlyOpenReadsButRefusesAppends) {

@@ -29,6 +29,12 @@ struct RocksDbOptions {
   std::size_t max_group_bytes = 4u << 20;
   std::size_t block_cache_bytes = 64u << 20;
   std::size_t row_cache_bytes = 64u << 20;
+  // Sync durability: most bytes of zeros kept written and synced ahead of the
+  // write-ahead log, so that its syncs overwrite blocks already on disk instead
+  // of growing the file (a journal commit each). Only a log past 256 KiB is
+  // filled, by a background thread, and a log closed normally is cut back.
+  // 0 turns it off.
+  std::size_t log_prefill_bytes = 32u << 20;
   // UTC microseconds; injectable for tests. Default: the system clock.
   std::function<std::int64_t()> clock;
 };
@@ -66,6 +72,9 @@ class RocksDbEventStore final : public EventStore {
   // that wait for the same sync share it, so under load there are fewer syncs
   // than appends.
   std::uint64_t syncs() const;
+  // Bytes of zeros written ahead of the write-ahead log since open (see
+  // RocksDbOptions::log_prefill_bytes).
+  std::uint64_t log_prefilled_bytes() const;
 
   // The RocksDB instance, for modules that keep their own column families next to
   // the log (projections). Never write to the store's own families.
