@@ -151,8 +151,8 @@ class VisibleHeads {
 struct RocksDbEventStore::Impl {
   RocksDbOptions options;
   std::string dir;
-  // Sync durability: the file system that writes zeros ahead of the WAL, and the
-  // Env over it (both outlive the database).
+  // Sync durability: the file system that writes zeros ahead of the WAL; the Env
+  // over it or over RocksDbOptions::file_system (both outlive the database).
   std::shared_ptr<LogPrefillFileSystem> prefill;
   std::unique_ptr<rocksdb::Env> env;
   std::unique_ptr<rocksdb::DB> db;
@@ -191,7 +191,10 @@ struct RocksDbEventStore::Impl {
   std::condition_variable sync_thread_cv;
   bool sync_thread_wanted = false;  // guarded by sync_mu
   bool sync_thread_stop = false;    // guarded by sync_mu
-  Status sync_failure;                            // sticky: once a sync failed the store refuses appends
+  // Sticky: once a write or a sync of the log failed, the store refuses appends
+  // and syncs no more. RocksDB's log writer must not be used after a failed
+  // write (Debian's build asserts on it), and what it holds is unknown.
+  Status sync_failure;  // guarded by sync_mu
   std::atomic<std::uint64_t> group_commits{0};
   std::atomic<std::uint64_t> syncs{0};
 
@@ -230,6 +233,9 @@ struct RocksDbEventStore::Impl {
                                                    bool* same = nullptr);
   // The head as written, after the current group's earlier appends.
   Result<std::optional<std::uint64_t>> leader_head(const std::string& stream);
+  // A write of the log (an append group's, a snapshot's) failed with `s`: an I/O
+  // error leaves the store refusing appends until it is reopened.
+  void write_failed(const rocksdb::Status& s);
   // Leader only: decides and writes the group; returns the last position written
   // (0: nothing written).
   std::uint64_t write_group(const std::vector<GroupCommitQueue::Writer*>& group);
@@ -492,6 +498,7 @@ std::uint64_t RocksDbEventStore::Impl::write_group(const std::vector<GroupCommit
   if (!s.ok()) {
     Status failed = from_rocksdb(s, "writing " + std::to_string(accepted.size()) + " append(s)");
     for (auto* a : accepted) a->result.emplace(failed);
+    write_failed(s);
     return 0;
   }
   next_position = position;
@@ -516,6 +523,18 @@ std::uint64_t RocksDbEventStore::Impl::write_group(const std::vector<GroupCommit
   }
   if (options.durability == Durability::kBuffered) publish(position - 1);
   return position - 1;
+}
+
+void RocksDbEventStore::Impl::write_failed(const rocksdb::Status& s) {
+  if (!s.IsIOError()) return;
+  std::lock_guard lock(sync_mu);
+  if (sync_failure.ok()) {
+    sync_failure =
+        from_rocksdb(s,
+                     "writing the log failed, so the store takes no more appends until it is reopened; "
+                     "the outcome of the appends in flight is unknown: re-submit them with the same "
+                     "command ids after reopening");
+  }
 }
 
 void RocksDbEventStore::Impl::publish(std::uint64_t position) {
@@ -577,8 +596,10 @@ bool RocksDbEventStore::Impl::make_durable(const std::vector<GroupCommitQueue::W
 
 void RocksDbEventStore::Impl::sync_once(std::unique_lock<std::mutex>& lock) {
   const std::uint64_t target = written_position;
+  const bool log_failed = !sync_failure.ok();
   lock.unlock();
-  auto s = db->SyncWAL();
+  // After a failed write of the log, RocksDB's log writer must not be synced.
+  auto s = log_failed ? rocksdb::Status::Aborted("the log failed earlier") : db->SyncWAL();
   syncs.fetch_add(1, std::memory_order_relaxed);
   lock.lock();
   if (s.ok()) {
@@ -718,11 +739,16 @@ Result<std::unique_ptr<RocksDbEventStore>> RocksDbEventStore::open(const std::st
   // Stream reads fetch log records by position, one point lookup each: a row
   // cache answers repeated ones without touching SST blocks.
   db_options.row_cache = rocksdb::NewLRUCache(options.row_cache_bytes);
+  std::shared_ptr<rocksdb::FileSystem> file_system =
+      options.file_system ? options.file_system : rocksdb::FileSystem::Default();
   if (!options.read_only && options.durability == Durability::kSync && options.log_prefill_bytes > 0) {
     LogPrefillFileSystem::Options prefill;
     prefill.max_ahead = options.log_prefill_bytes;
-    impl->prefill = std::make_shared<LogPrefillFileSystem>(rocksdb::FileSystem::Default(), prefill);
-    impl->env = rocksdb::NewCompositeEnv(impl->prefill);
+    impl->prefill = std::make_shared<LogPrefillFileSystem>(file_system, prefill);
+    file_system = impl->prefill;
+  }
+  if (file_system != rocksdb::FileSystem::Default()) {
+    impl->env = rocksdb::NewCompositeEnv(file_system);
     db_options.env = impl->env.get();
   }
 
@@ -1007,7 +1033,10 @@ Status RocksDbEventStore::write_snapshot(std::string_view stream, std::uint64_t 
   wo.no_slowdown = true;
   auto s = impl_->db->Put(wo, impl_->family(Family::kSnapshots), rocksdb::Slice(stream.data(), stream.size()),
                           value);
-  if (!s.ok()) return from_rocksdb(s, "writing the snapshot of stream '" + std::string(stream) + "'");
+  if (!s.ok()) {
+    impl_->write_failed(s);
+    return from_rocksdb(s, "writing the snapshot of stream '" + std::string(stream) + "'");
+  }
   return Status::ok_status();
 }
 
@@ -1068,7 +1097,13 @@ Status RocksDbEventStore::close() {
     if (sync_thread.joinable()) sync_thread.join();
   }
   Status result;
-  if (!impl_->options.read_only) {
+  {
+    std::lock_guard sync_lock(impl_->sync_mu);
+    result = impl_->sync_failure;
+  }
+  // After a failed write or sync of the log, RocksDB's log writer must not be
+  // used again: the next open recovers what reached the disk.
+  if (!impl_->options.read_only && result.ok()) {
     if (auto s = impl_->db->FlushWAL(/*sync=*/true); !s.ok())
       result = from_rocksdb(s, "syncing the WAL on close");
     // Memtables to table files, so that the next open (a tool's read-only one

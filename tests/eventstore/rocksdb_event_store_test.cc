@@ -6,6 +6,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <rocksdb/db.h>
+#include <rocksdb/file_system.h>
 #include <rocksdb/options.h>
 
 #include <atomic>
@@ -702,6 +703,159 @@ TEST_F(RocksDbEventStoreTest, ALogLeftWithZerosAheadOfItsRecordsReopensWithEvery
   reopened = RocksDbEventStore::open(image);
   ASSERT_TRUE(reopened.ok()) << reopened.status().to_string();
   EXPECT_EQ((*reopened)->last_position(), 3601u);
+}
+
+// ----------------------------------------------------------------------------------
+// Faults of the disk under RocksDB: a full disk (writes fail with "no space") and
+// failing syncs. Appends fail with an I/O error that says what to do, the process
+// carries on, nothing acknowledged is lost, and the store opens again once the
+// disk is fixed.
+
+class FaultyFileSystem final : public rocksdb::FileSystemWrapper {
+ public:
+  FaultyFileSystem() : FileSystemWrapper(rocksdb::FileSystem::Default()) {}
+  static const char* kClassName() { return "FaultyFileSystem"; }
+  const char* Name() const override { return kClassName(); }
+
+  // From now on every write of every file fails with "no space".
+  void fill() { faults_->full = true; }
+  // From now on every sync fails with an I/O error.
+  void fail_syncs() { faults_->syncs_fail = true; }
+
+  rocksdb::IOStatus NewWritableFile(const std::string& fname, const rocksdb::FileOptions& options,
+                                    std::unique_ptr<rocksdb::FSWritableFile>* result,
+                                    rocksdb::IODebugContext* dbg) override {
+    if (faults_->full) return no_space();
+    rocksdb::IOStatus s = target()->NewWritableFile(fname, options, result, dbg);
+    if (s.ok()) *result = std::make_unique<File>(std::move(*result), faults_);
+    return s;
+  }
+
+ private:
+  struct Faults {
+    std::atomic<bool> full{false};
+    std::atomic<bool> syncs_fail{false};
+  };
+  static rocksdb::IOStatus no_space() {
+    return rocksdb::IOStatus::NoSpace("no space left on device (injected)");
+  }
+  static rocksdb::IOStatus sync_error() {
+    return rocksdb::IOStatus::IOError("fdatasync: input/output error (injected)");
+  }
+
+  class File final : public rocksdb::FSWritableFileOwnerWrapper {
+   public:
+    File(std::unique_ptr<rocksdb::FSWritableFile> file, std::shared_ptr<Faults> faults)
+        : FSWritableFileOwnerWrapper(std::move(file)), faults_(std::move(faults)) {}
+    rocksdb::IOStatus Append(const rocksdb::Slice& data, const rocksdb::IOOptions& options,
+                             rocksdb::IODebugContext* dbg) override {
+      return faults_->full ? no_space() : target()->Append(data, options, dbg);
+    }
+    rocksdb::IOStatus Append(const rocksdb::Slice& data, const rocksdb::IOOptions& options,
+                             const rocksdb::DataVerificationInfo& info,
+                             rocksdb::IODebugContext* dbg) override {
+      return faults_->full ? no_space() : target()->Append(data, options, info, dbg);
+    }
+    rocksdb::IOStatus Sync(const rocksdb::IOOptions& options, rocksdb::IODebugContext* dbg) override {
+      return faults_->syncs_fail ? sync_error() : target()->Sync(options, dbg);
+    }
+    rocksdb::IOStatus Fsync(const rocksdb::IOOptions& options, rocksdb::IODebugContext* dbg) override {
+      return faults_->syncs_fail ? sync_error() : target()->Fsync(options, dbg);
+    }
+
+   private:
+    std::shared_ptr<Faults> faults_;
+  };
+
+  std::shared_ptr<Faults> faults_ = std::make_shared<Faults>();
+};
+
+TEST_F(RocksDbEventStoreTest, AFullDiskFailsAppendsWithAnIOErrorAndLosesNothingAcknowledged) {
+  for (const Durability durability : {Durability::kBuffered, Durability::kSync}) {
+    const std::string mode = durability == Durability::kSync ? "sync" : "buffered";
+    SCOPED_TRACE(mode);
+    const std::string dir = temp_dir_.child(mode);
+    auto disk = std::make_shared<FaultyFileSystem>();
+    RocksDbOptions options;
+    options.durability = durability;
+    options.file_system = disk;
+    auto opened = RocksDbEventStore::open(dir, options);
+    ASSERT_TRUE(opened.ok()) << opened.status().to_string();
+    std::vector<AppendResult> acknowledged;
+    for (int i = 0; i < 20; ++i) {
+      acknowledged.push_back(append_ok(
+          **opened, make_request({make_write("item-" + std::to_string(i % 4), ExpectedVersion::any())})));
+    }
+
+    disk->fill();
+    for (int attempt = 0; attempt < 2; ++attempt) {
+      auto refused = (*opened)->append(make_request({make_write("item-0", ExpectedVersion::any())}));
+      ASSERT_FALSE(refused.ok()) << "an append was acknowledged on a full disk";
+      EXPECT_EQ(refused.status().code(), StatusCode::kIOError) << refused.status().to_string();
+      EXPECT_THAT(refused.status().message(), HasSubstr("disk full: free space, then reopen the store"));
+    }
+    // Reads still answer, with what was acknowledged.
+    EXPECT_EQ(read_all_ok(**opened, 1, 100).size(), 20u);
+    (void)(*opened)->close();  // may report the same error
+    opened->reset();
+
+    // Room again (the local file system, unhindered): everything acknowledged is there.
+    RocksDbOptions plain;
+    plain.durability = durability;
+    auto reopened = RocksDbEventStore::open(dir, plain);
+    ASSERT_TRUE(reopened.ok()) << reopened.status().to_string();
+    EXPECT_EQ((*reopened)->last_position(), 20u);
+    const std::vector<RecordedEvent> events = read_all_ok(**reopened, 1, 100);
+    ASSERT_EQ(events.size(), 20u);
+    for (std::size_t i = 0; i < events.size(); ++i) {
+      EXPECT_EQ(events[i].position, acknowledged[i].first_position);
+      EXPECT_EQ(events[i].stream, "item-" + std::to_string(i % 4));
+    }
+    EXPECT_EQ(
+        append_ok(**reopened, make_request({make_write("item-0", ExpectedVersion::exact(4))})).last_position,
+        21u);
+    EXPECT_TRUE((*reopened)->close().ok());
+  }
+}
+
+TEST_F(RocksDbEventStoreTest, AFailedSyncFailsTheAppendsWaitingForItAndEveryLaterOne) {
+  auto disk = std::make_shared<FaultyFileSystem>();
+  RocksDbOptions options;  // sync durability
+  options.file_system = disk;
+  auto opened = RocksDbEventStore::open(dir_, options);
+  ASSERT_TRUE(opened.ok()) << opened.status().to_string();
+  for (int i = 0; i < 10; ++i)
+    append_ok(**opened, make_request({make_write("item-a", ExpectedVersion::any())}));
+
+  disk->fail_syncs();
+  const AppendRequest in_flight = make_request({make_write("item-a", ExpectedVersion::exact(9))});
+  auto failed = (*opened)->append(in_flight);
+  ASSERT_FALSE(failed.ok()) << "an append was acknowledged without a sync";
+  EXPECT_EQ(failed.status().code(), StatusCode::kIOError);
+  EXPECT_THAT(failed.status().message(), HasSubstr("re-submit them with the same command ids"));
+  auto later = (*opened)->append(make_request({make_write("item-b", ExpectedVersion::any())}));
+  ASSERT_FALSE(later.ok());
+  EXPECT_EQ(later.status().code(), StatusCode::kIOError);
+  // Readers never saw the unsynced event.
+  EXPECT_EQ((*opened)->last_position(), 10u);
+  EXPECT_EQ(read_all_ok(**opened, 1, 100).size(), 10u);
+  EXPECT_FALSE((*opened)->close().ok()) << "close reports that the log failed";
+  opened->reset();
+
+  // Reopened on a healthy disk: the acknowledged appends are there, and the one in
+  // flight is exactly-once whichever way it went (its write reached the page cache).
+  auto reopened = RocksDbEventStore::open(dir_);
+  ASSERT_TRUE(reopened.ok()) << reopened.status().to_string();
+  const std::uint64_t last = (*reopened)->last_position();
+  EXPECT_TRUE(last == 10u || last == 11u) << last;
+  auto resubmitted = (*reopened)->append(in_flight);
+  ASSERT_TRUE(resubmitted.ok()) << resubmitted.status().to_string();
+  EXPECT_EQ(resubmitted->first_position, 11u);
+  EXPECT_EQ(resubmitted->deduplicated, last == 11u);
+  auto again = (*reopened)->append(in_flight);
+  ASSERT_TRUE(again.ok()) << again.status().to_string();
+  EXPECT_TRUE(again->deduplicated);
+  EXPECT_EQ((*reopened)->last_position(), 11u);
 }
 
 TEST_F(RocksDbEventStoreTest, ReadOnlyOpenReadsButRefusesAppends) {

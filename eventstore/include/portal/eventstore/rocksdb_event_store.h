@@ -11,6 +11,7 @@
 namespace rocksdb {
 class DB;
 class ColumnFamilyHandle;
+class FileSystem;
 }  // namespace rocksdb
 
 namespace portal::eventstore {
@@ -37,6 +38,9 @@ struct RocksDbOptions {
   std::size_t log_prefill_bytes = 32u << 20;
   // UTC microseconds; injectable for tests. Default: the system clock.
   std::function<std::int64_t()> clock;
+  // The file system RocksDB reads and writes through; injectable for tests (a
+  // full disk, failing syncs). Default: the local one.
+  std::shared_ptr<rocksdb::FileSystem> file_system;
 };
 
 class RocksDbEventStore final : public EventStore {
