@@ -59,7 +59,10 @@ Error store_error(const es::Status& s, const std::string& doing) {
                                 "; try again later." + detail);
     case es::StatusCode::kIOError:
       return Error::unavailable("The disk refused the event store while " + doing +
-                                "; try again once it is writable and has free space." + detail);
+                                "; free space or repair the disk, then reopen the engine (restart portald): "
+                                "after a failed write or sync the store takes no more commands until it is "
+                                "reopened." +
+                                detail);
     case es::StatusCode::kCorruption:
     case es::StatusCode::kNotFound:
       return Error::data_loss("A stored record is damaged or missing, found while " + doing +
