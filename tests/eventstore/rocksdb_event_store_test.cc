@@ -705,6 +705,58 @@ TEST_F(RocksDbEventStoreTest, ALogLeftWithZerosAheadOfItsRecordsReopensWithEvery
   EXPECT_EQ((*reopened)->last_position(), 3601u);
 }
 
+TEST_F(RocksDbEventStoreTest, LogsSwitchedWhileZerosRunAheadKeepEveryAppendAndEndAtTheirRecords) {
+  // RocksDB starts a new log whenever a memtable is switched (here: forced by
+  // flushing the default family); the old log is closed (and cut back) while
+  // its zeros may still be being written, and appends from four threads go on.
+  auto store = open_store();  // sync durability
+  ASSERT_NE(store, nullptr);
+  const std::string payload(1000, 'q');
+  std::atomic<bool> failed{false};
+  std::vector<std::thread> writers;
+  for (int t = 0; t < 4; ++t) {
+    writers.emplace_back([&, t] {
+      for (int a = 0; a < 60; ++a) {
+        AppendRequest request =
+            make_request({make_write("item-" + std::to_string(t), ExpectedVersion::any(), 10)});
+        for (auto& event : request.writes[0].events) event.payload = payload + event.payload;
+        if (!store->append(request).ok()) failed = true;
+      }
+    });
+  }
+  for (int flush = 0; flush < 6; ++flush) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    EXPECT_TRUE(store->db()->Flush(rocksdb::FlushOptions()).ok());
+  }
+  for (auto& w : writers) w.join();
+  ASSERT_FALSE(failed);
+  EXPECT_EQ(store->last_position(), 2400u);
+  EXPECT_GT(store->log_prefilled_bytes(), 0u) << "no log ran ahead with zeros";
+  close_store(store);
+
+  for (const auto& entry : std::filesystem::directory_iterator(dir_)) {
+    if (entry.path().extension() == ".log") {
+      EXPECT_FALSE(ends_with_zeros(entry.path().string(), 64u << 10)) << entry.path() << " kept its zeros";
+    }
+  }
+  store = open_store();
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(store->last_position(), 2400u);
+  std::uint64_t expected_position = 1;
+  for (std::uint64_t from = 1; from <= 2400; from += 1000) {
+    for (const RecordedEvent& e : read_all_ok(*store, from, 1000)) {
+      EXPECT_EQ(e.position, expected_position++);
+      EXPECT_EQ(e.payload.substr(0, payload.size()), payload);
+    }
+  }
+  EXPECT_EQ(expected_position, 2401u);
+  for (int t = 0; t < 4; ++t) {
+    auto head = store->stream_head("item-" + std::to_string(t));
+    ASSERT_TRUE(head.ok());
+    EXPECT_EQ(*head, std::optional<std::uint64_t>(599));
+  }
+}
+
 // ----------------------------------------------------------------------------------
 // Faults of the disk under RocksDB: a full disk (writes fail with "no space") and
 // failing syncs. Appends fail with an I/O error that says what to do, the process
