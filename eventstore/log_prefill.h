@@ -29,6 +29,10 @@
 //   inside the space RocksDB already preallocates for its WAL.
 // - A failed fill (disk full, say) stops filling that file; RocksDB's own
 //   appends and syncs report their own errors as before.
+//
+// Where it helps: file systems that overwrite in place (ext4, xfs). On
+// copy-on-write ones (btrfs, zfs) an overwrite allocates anew, so the zeros only
+// double what the log writes: turn it off there (RocksDbOptions::log_prefill_bytes = 0).
 #pragma once
 
 #include <rocksdb/file_system.h>

@@ -34,7 +34,8 @@ struct RocksDbOptions {
   // write-ahead log, so that its syncs overwrite blocks already on disk instead
   // of growing the file (a journal commit each). Only a log past 256 KiB is
   // filled, by a background thread, and a log closed normally is cut back.
-  // 0 turns it off.
+  // 0 turns it off (do so on copy-on-write file systems such as btrfs or zfs,
+  // where an overwrite allocates anew and the zeros gain nothing).
   std::size_t log_prefill_bytes = 32u << 20;
   // UTC microseconds; injectable for tests. Default: the system clock.
   std::function<std::int64_t()> clock;
