@@ -1062,6 +1062,7 @@ Expected<std::unique_ptr<Engine>> Engine::open(const std::string& dir, const Eng
 
   es::RocksDbOptions store_options;
   store_options.durability = options.durability;
+  store_options.log_prefill_bytes = options.log_prefill_bytes;
   store_options.clock = options.clock;
   auto store = es::RocksDbEventStore::open((fs::path(dir) / "store").string(), store_options);
   if (!store.ok()) return store_error(store.status(), "opening the event store in " + dir);

@@ -39,6 +39,10 @@ flags override it):
   --port N                  listen port; 0 picks a free one (default 8080)
   --data-dir DIR            event store and read models (default ./data)
   --durability MODE         sync (fsync each acknowledged append) or buffered (default sync)
+  --log-prefill-mib N       sync durability: MiB of zeros kept written ahead of the event
+                            store's write-ahead log, so that its syncs overwrite blocks
+                            already on disk (default 32; 0 on copy-on-write file systems
+                            such as btrfs or zfs, where they gain nothing)
   --jwt-secret-file FILE    HS256 shared secret (else the PORTAL_JWT_SECRET environment variable)
   --jwt-public-key FILE     PEM public key: RSA for RS256, P-256 for ES256
   --jwt-issuer ISS          required "iss" claim (default portal-dev)
@@ -67,7 +71,7 @@ struct Settings {
       {"jwt-issuer", "portal-dev"},  {"jwt-audience", "portal"},    {"threads", "2"},
       {"workers", "64"},             {"command-attempts", "10"},    {"max-connections", "1024"},
       {"body-limit", "1048576"},     {"idle-timeout-s", "60"},      {"request-timeout-s", "30"},
-      {"log-format", "json"},        {"self-registration", "false"},
+      {"log-format", "json"},        {"self-registration", "false"}, {"log-prefill-mib", "32"},
       // clang-format on
   };
 };
@@ -184,13 +188,14 @@ int main(int argc, char** argv) {
   http::ServerOptions server_options;
   server_options.address = v["address"];
   std::uint16_t port = 0;
-  int threads = 0, workers = 0, command_attempts = 0;
+  int threads = 0, workers = 0, command_attempts = 0, log_prefill_mib = 0;
   std::size_t max_connections = 0, body_limit = 0;
   long idle = 0, request_timeout = 0;
   if (!parse_number<std::uint16_t>(settings, "port", 0, 65535, &port, &error) ||
       !parse_number<int>(settings, "threads", 1, 256, &threads, &error) ||
       !parse_number<int>(settings, "workers", 0, 1024, &workers, &error) ||
       !parse_number<int>(settings, "command-attempts", 1, 100, &command_attempts, &error) ||
+      !parse_number<int>(settings, "log-prefill-mib", 0, 1024, &log_prefill_mib, &error) ||
       !parse_number<std::size_t>(settings, "max-connections", 1, 1'000'000, &max_connections, &error) ||
       !parse_number<std::size_t>(settings, "body-limit", 1, std::size_t{1} << 30, &body_limit, &error) ||
       !parse_number<long>(settings, "idle-timeout-s", 1, 86'400, &idle, &error) ||
@@ -207,6 +212,7 @@ int main(int argc, char** argv) {
 
   EngineOptions engine_options;
   engine_options.max_attempts = command_attempts;
+  engine_options.log_prefill_bytes = static_cast<std::size_t>(log_prefill_mib) << 20;
   if (v["durability"] == "sync") {
     engine_options.durability = eventstore::Durability::kSync;
   } else if (v["durability"] == "buffered") {

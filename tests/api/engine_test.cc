@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <barrier>
+#include <chrono>
 #include <filesystem>
 #include <latch>
 #include <optional>
@@ -80,6 +81,7 @@ class EngineTest : public ::testing::Test {
     // takes the store's "committed with different content" path.
     o.clock = [this] { return now_.fetch_add(1); };
     o.snapshot_every = snapshot_every_;
+    o.log_prefill_bytes = log_prefill_bytes_;
     return o;
   }
 
@@ -247,6 +249,7 @@ class EngineTest : public ::testing::Test {
   std::uint64_t snapshot_every_ = EngineOptions{}.snapshot_every;
   int max_attempts_ = EngineOptions{}.max_attempts;
   es::Durability durability_ = es::Durability::kBuffered;
+  std::size_t log_prefill_bytes_ = EngineOptions{}.log_prefill_bytes;
   std::atomic<d::Timestamp> now_{kStart};
   d::UserId staff_id_ = random_uuid();
   std::unique_ptr<Engine> engine_;
@@ -565,6 +568,34 @@ TEST_F(EngineTest, AdminsRemovingEachOtherNeverLeaveTheProviderWithoutAConfirmed
     EXPECT_TRUE(loser.kind == d::ErrorKind::kNotFound || loser.message == d::msg::kAtLeastOneAdmin)
         << "round " << round << ": " << describe(loser);
     ASSERT_EQ(provider(p.id).confirmed_admins(), 1) << "round " << round;
+  }
+}
+
+// EngineOptions::log_prefill_bytes reaches the store: with sync durability its
+// write-ahead log runs ahead with zeros once it passes 256 KiB, unless turned off
+// (as on a copy-on-write file system).
+TEST_F(EngineTest, TheLogRunsAheadWithZerosUnlessTurnedOff) {
+  durability_ = es::Durability::kSync;
+  for (const std::size_t prefill : {std::size_t{0}, EngineOptions{}.log_prefill_bytes}) {
+    SCOPED_TRACE(prefill);
+    log_prefill_bytes_ = prefill;
+    reopen();
+    auto* store = dynamic_cast<es::RocksDbEventStore*>(&engine_->store());
+    ASSERT_NE(store, nullptr);
+    const std::string name(50, 'n');  // the longest name: about 600 bytes of log per registration
+    for (int i = 0; i < 600; ++i) {
+      const d::UserId id = random_uuid();
+      must(d::RegisterUser{id, email("prefill-" + std::to_string(prefill), i), name}, as(id));
+    }
+    if (prefill == 0) {
+      EXPECT_EQ(store->log_prefilled_bytes(), 0u);
+    } else {
+      const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+      while (store->log_prefilled_bytes() == 0 && std::chrono::steady_clock::now() < give_up) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      }
+      EXPECT_GT(store->log_prefilled_bytes(), 0u);
+    }
   }
 }
 

@@ -26,6 +26,10 @@ namespace portal {
 
 struct EngineOptions {
   eventstore::Durability durability = eventstore::Durability::kSync;
+  // Sync durability: zeros kept written ahead of the event store's write-ahead log
+  // (eventstore::RocksDbOptions::log_prefill_bytes). 0 on copy-on-write file
+  // systems (btrfs, zfs), where they gain nothing.
+  std::size_t log_prefill_bytes = eventstore::RocksDbOptions{}.log_prefill_bytes;
   // UTC microseconds; injectable for tests (token expiry without sleeping).
   std::function<std::int64_t()> clock;
   // Aggregates kept in memory.
