@@ -21,9 +21,9 @@
 
 #include "envelope.h"
 #include "group_commit.h"
-#include "log_prefill.h"
 #include "portal/eventstore/rocksdb_layout.h"
 #include "subscription.h"
+#include "wal_files.h"
 
 namespace portal::eventstore {
 
@@ -151,9 +151,10 @@ class VisibleHeads {
 struct RocksDbEventStore::Impl {
   RocksDbOptions options;
   std::string dir;
-  // Sync durability: the file system that writes zeros ahead of the WAL; the Env
-  // over it or over RocksDbOptions::file_system (both outlive the database).
-  std::shared_ptr<LogPrefillFileSystem> prefill;
+  // Sync durability: the file system of the WAL files (zeros ahead, fail-stop; see
+  // wal_files.h); the Env over it or over RocksDbOptions::file_system (both
+  // outlive the database).
+  std::shared_ptr<WalFileSystem> wal_files;
   std::unique_ptr<rocksdb::Env> env;
   std::unique_ptr<rocksdb::DB> db;
   std::vector<rocksdb::ColumnFamilyHandle*> cf;
@@ -741,11 +742,11 @@ Result<std::unique_ptr<RocksDbEventStore>> RocksDbEventStore::open(const std::st
   db_options.row_cache = rocksdb::NewLRUCache(options.row_cache_bytes);
   std::shared_ptr<rocksdb::FileSystem> file_system =
       options.file_system ? options.file_system : rocksdb::FileSystem::Default();
-  if (!options.read_only && options.durability == Durability::kSync && options.log_prefill_bytes > 0) {
-    LogPrefillFileSystem::Options prefill;
-    prefill.max_ahead = options.log_prefill_bytes;
-    impl->prefill = std::make_shared<LogPrefillFileSystem>(file_system, prefill);
-    file_system = impl->prefill;
+  if (!options.read_only && options.durability == Durability::kSync) {
+    WalFileSystem::Options wal;
+    wal.max_ahead = options.log_prefill_bytes;
+    impl->wal_files = std::make_shared<WalFileSystem>(file_system, wal);
+    file_system = impl->wal_files;
   }
   if (file_system != rocksdb::FileSystem::Default()) {
     impl->env = rocksdb::NewCompositeEnv(file_system);
@@ -1129,7 +1130,7 @@ std::uint64_t RocksDbEventStore::syncs() const {
 }
 
 std::uint64_t RocksDbEventStore::log_prefilled_bytes() const {
-  return impl_->prefill ? impl_->prefill->prefilled_bytes() : 0;
+  return impl_->wal_files ? impl_->wal_files->prefilled_bytes() : 0;
 }
 
 rocksdb::DB* RocksDbEventStore::db() {

@@ -241,7 +241,7 @@ struct CycleStats {
 };
 
 // The zeros at the end of the newest write-ahead log (sync durability runs the
-// log ahead of its records with zeros; see eventstore/log_prefill.h), counted in
+// log ahead of its records with zeros; see eventstore/wal_files.h), counted in
 // whole 4 KiB pages.
 std::uint64_t zeros_after_last_record(const std::string& dir) {
   std::filesystem::path newest;

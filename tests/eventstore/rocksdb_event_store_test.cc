@@ -14,12 +14,14 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <latch>
 #include <memory>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "conformance_test.h"
+#include "faulty_file_system.h"
 #include "portal/eventstore/rocksdb_layout.h"
 
 namespace portal::eventstore {
@@ -618,7 +620,7 @@ TEST_F(RocksDbEventStoreTest, MissingDirectoryWithoutCreateIfMissingIsAnError) {
 
 // ----------------------------------------------------------------------------------
 // The write-ahead log runs ahead of its records with zeros (sync durability; see
-// eventstore/log_prefill.h). A copy of the directory taken while the store is open
+// eventstore/wal_files.h). A copy of the directory taken while the store is open
 // is what a crash leaves on disk: the log's last record followed by zeros.
 
 namespace {
@@ -763,71 +765,12 @@ TEST_F(RocksDbEventStoreTest, LogsSwitchedWhileZerosRunAheadKeepEveryAppendAndEn
 // carries on, nothing acknowledged is lost, and the store opens again once the
 // disk is fixed.
 
-class FaultyFileSystem final : public rocksdb::FileSystemWrapper {
- public:
-  FaultyFileSystem() : FileSystemWrapper(rocksdb::FileSystem::Default()) {}
-  static const char* kClassName() { return "FaultyFileSystem"; }
-  const char* Name() const override { return kClassName(); }
-
-  // From now on every write of every file fails with "no space".
-  void fill() { faults_->full = true; }
-  // From now on every sync fails with an I/O error.
-  void fail_syncs() { faults_->syncs_fail = true; }
-
-  rocksdb::IOStatus NewWritableFile(const std::string& fname, const rocksdb::FileOptions& options,
-                                    std::unique_ptr<rocksdb::FSWritableFile>* result,
-                                    rocksdb::IODebugContext* dbg) override {
-    if (faults_->full) return no_space();
-    rocksdb::IOStatus s = target()->NewWritableFile(fname, options, result, dbg);
-    if (s.ok()) *result = std::make_unique<File>(std::move(*result), faults_);
-    return s;
-  }
-
- private:
-  struct Faults {
-    std::atomic<bool> full{false};
-    std::atomic<bool> syncs_fail{false};
-  };
-  static rocksdb::IOStatus no_space() {
-    return rocksdb::IOStatus::NoSpace("no space left on device (injected)");
-  }
-  static rocksdb::IOStatus sync_error() {
-    return rocksdb::IOStatus::IOError("fdatasync: input/output error (injected)");
-  }
-
-  class File final : public rocksdb::FSWritableFileOwnerWrapper {
-   public:
-    File(std::unique_ptr<rocksdb::FSWritableFile> file, std::shared_ptr<Faults> faults)
-        : FSWritableFileOwnerWrapper(std::move(file)), faults_(std::move(faults)) {}
-    rocksdb::IOStatus Append(const rocksdb::Slice& data, const rocksdb::IOOptions& options,
-                             rocksdb::IODebugContext* dbg) override {
-      return faults_->full ? no_space() : target()->Append(data, options, dbg);
-    }
-    rocksdb::IOStatus Append(const rocksdb::Slice& data, const rocksdb::IOOptions& options,
-                             const rocksdb::DataVerificationInfo& info,
-                             rocksdb::IODebugContext* dbg) override {
-      return faults_->full ? no_space() : target()->Append(data, options, info, dbg);
-    }
-    rocksdb::IOStatus Sync(const rocksdb::IOOptions& options, rocksdb::IODebugContext* dbg) override {
-      return faults_->syncs_fail ? sync_error() : target()->Sync(options, dbg);
-    }
-    rocksdb::IOStatus Fsync(const rocksdb::IOOptions& options, rocksdb::IODebugContext* dbg) override {
-      return faults_->syncs_fail ? sync_error() : target()->Fsync(options, dbg);
-    }
-
-   private:
-    std::shared_ptr<Faults> faults_;
-  };
-
-  std::shared_ptr<Faults> faults_ = std::make_shared<Faults>();
-};
-
 TEST_F(RocksDbEventStoreTest, AFullDiskFailsAppendsWithAnIOErrorAndLosesNothingAcknowledged) {
   for (const Durability durability : {Durability::kBuffered, Durability::kSync}) {
     const std::string mode = durability == Durability::kSync ? "sync" : "buffered";
     SCOPED_TRACE(mode);
     const std::string dir = temp_dir_.child(mode);
-    auto disk = std::make_shared<FaultyFileSystem>();
+    auto disk = std::make_shared<test::FaultyFileSystem>();
     RocksDbOptions options;
     options.durability = durability;
     options.file_system = disk;
@@ -870,8 +813,62 @@ TEST_F(RocksDbEventStoreTest, AFullDiskFailsAppendsWithAnIOErrorAndLosesNothingA
   }
 }
 
+TEST_F(RocksDbEventStoreTest, ADiskFillingUnderConcurrentSyncedAppendsFailsThemCleanly) {
+  // Sync durability with eight appending threads: the disk fills while groups are
+  // being written and synced, so a write of the log fails while a sync of it may
+  // be starting. Every append either was acknowledged (and is there after
+  // reopening) or failed with an I/O error; the process carries on.
+  for (int round = 0; round < 20; ++round) {
+    SCOPED_TRACE(round);
+    const std::string dir = temp_dir_.child("filling-" + std::to_string(round));
+    auto disk = std::make_shared<test::FaultyFileSystem>();
+    RocksDbOptions options;
+    options.file_system = disk;
+    auto opened = RocksDbEventStore::open(dir, options);
+    ASSERT_TRUE(opened.ok()) << opened.status().to_string();
+    RocksDbEventStore& store = **opened;
+    std::mutex mu;
+    std::vector<AppendResult> acknowledged;
+    std::atomic<int> failed{0};
+    std::latch start(9);
+    std::vector<std::thread> writers;
+    for (int t = 0; t < 8; ++t) {
+      writers.emplace_back([&, t] {
+        start.arrive_and_wait();
+        for (int a = 0; a < 60; ++a) {
+          auto r =
+              store.append(make_request({make_write("item-" + std::to_string(t), ExpectedVersion::any())}));
+          if (r.ok()) {
+            std::lock_guard lock(mu);
+            acknowledged.push_back(*r);
+          } else {
+            EXPECT_EQ(r.status().code(), StatusCode::kIOError) << r.status().to_string();
+            ++failed;
+          }
+        }
+      });
+    }
+    start.arrive_and_wait();
+    std::this_thread::sleep_for(std::chrono::microseconds(500 * (1 + round % 8)));
+    disk->fill();
+    for (auto& w : writers) w.join();
+    (void)store.close();
+    opened->reset();
+
+    RocksDbOptions plain;
+    auto reopened = RocksDbEventStore::open(dir, plain);
+    ASSERT_TRUE(reopened.ok()) << reopened.status().to_string();
+    for (const AppendResult& r : acknowledged) {
+      auto events = (*reopened)->read_all(r.first_position, 1);
+      ASSERT_TRUE(events.ok()) << events.status().to_string();
+      ASSERT_EQ(events->size(), 1u) << "acknowledged position " << r.first_position << " is missing";
+    }
+    EXPECT_GE((*reopened)->last_position(), acknowledged.size());
+  }
+}
+
 TEST_F(RocksDbEventStoreTest, AFailedSyncFailsTheAppendsWaitingForItAndEveryLaterOne) {
-  auto disk = std::make_shared<FaultyFileSystem>();
+  auto disk = std::make_shared<test::FaultyFileSystem>();
   RocksDbOptions options;  // sync durability
   options.file_system = disk;
   auto opened = RocksDbEventStore::open(dir_, options);

@@ -1,7 +1,7 @@
-// LogPrefillFileSystem (eventstore/log_prefill.h): zeros are written ahead of a
+// WalFileSystem (eventstore/wal_files.h): zeros are written ahead of a
 // WAL file while it is appended to, never over what was appended, and a file
 // closed normally keeps exactly the appended bytes.
-#include "log_prefill.h"
+#include "wal_files.h"
 
 #include <gtest/gtest.h>
 #include <rocksdb/file_system.h>
@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "conformance_test.h"
+#include "faulty_file_system.h"
 
 namespace portal::eventstore {
 namespace {
@@ -39,13 +40,13 @@ std::string file_contents(const std::string& path) {
   return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
 }
 
-class LogPrefillTest : public ::testing::Test {
+class WalFilesTest : public ::testing::Test {
  protected:
-  LogPrefillTest() {
-    LogPrefillFileSystem::Options options;
+  WalFilesTest() {
+    WalFileSystem::Options options;
     options.max_ahead = 4u << 20;
     options.start_after = 64u << 10;
-    fs_ = std::make_shared<LogPrefillFileSystem>(rocksdb::FileSystem::Default(), options);
+    fs_ = std::make_shared<WalFileSystem>(rocksdb::FileSystem::Default(), options);
   }
 
   std::unique_ptr<rocksdb::FSWritableFile> create(const std::string& path) {
@@ -72,10 +73,10 @@ class LogPrefillTest : public ::testing::Test {
   }
 
   test::ScopedTempDir dir_;
-  std::shared_ptr<LogPrefillFileSystem> fs_;
+  std::shared_ptr<WalFileSystem> fs_;
 };
 
-TEST_F(LogPrefillTest, ZerosRunAheadOfAppendsAndCloseLeavesExactlyTheAppendedBytes) {
+TEST_F(WalFilesTest, ZerosRunAheadOfAppendsAndCloseLeavesExactlyTheAppendedBytes) {
   const std::string path = dir_.child("000007.log");
   auto file = create(path);
   ASSERT_NE(file, nullptr);
@@ -102,7 +103,7 @@ TEST_F(LogPrefillTest, ZerosRunAheadOfAppendsAndCloseLeavesExactlyTheAppendedByt
   EXPECT_TRUE(file_contents(path) == appended);
 }
 
-TEST_F(LogPrefillTest, OnlyWriteAheadLogsPastStartAfterAreFilled) {
+TEST_F(WalFilesTest, OnlyWriteAheadLogsPastStartAfterAreFilled) {
   std::mt19937_64 rng(11);
   const std::string table = dir_.child("000008.sst");
   auto sst = create(table);
@@ -131,7 +132,7 @@ TEST_F(LogPrefillTest, OnlyWriteAheadLogsPastStartAfterAreFilled) {
   EXPECT_EQ(fs::file_size(big_log), big_bytes.size());
 }
 
-TEST_F(LogPrefillTest, AFileDestroyedWithoutCloseStopsItsFills) {
+TEST_F(WalFilesTest, AFileDestroyedWithoutCloseStopsItsFills) {
   // RocksDB may drop a file object without closing it on an error path; the
   // file system must neither fill it afterwards nor wait on it when destroyed.
   std::mt19937_64 rng(13);
@@ -143,6 +144,51 @@ TEST_F(LogPrefillTest, AFileDestroyedWithoutCloseStopsItsFills) {
   file.reset();
   EXPECT_TRUE(file_contents(path).compare(0, appended.size(), appended) == 0);
   fs_.reset();  // joins the worker: hangs (and times out) if a fill of the file is still waited on
+}
+
+// The fail-stop (wal_files.h, 2.): once a write or a sync of one WAL file failed,
+// every sync of every WAL file reports that failure and later WAL writes are
+// dropped, even once the disk works again; other files are left to RocksDB.
+TEST_F(WalFilesTest, AFailedWriteOrSyncFailsEveryLaterSyncOfEveryLogAndDropsLaterWrites) {
+  for (const bool sync_fails : {false, true}) {
+    SCOPED_TRACE(sync_fails ? "a failed sync" : "a failed write");
+    auto disk = std::make_shared<test::FaultyFileSystem>();
+    WalFileSystem wal(disk, WalFileSystem::Options{});
+    const std::string tag = sync_fails ? "s" : "w";
+    auto open = [&](const std::string& name) {
+      std::unique_ptr<rocksdb::FSWritableFile> file;
+      EXPECT_TRUE(wal.NewWritableFile(dir_.child(tag + name), rocksdb::FileOptions(), &file, nullptr).ok());
+      return file;
+    };
+    auto first = open("000001.log"), second = open("000002.log"), table = open("000003.sst");
+    const rocksdb::IOOptions io;
+    ASSERT_TRUE(first->Append("acknowledged", io, nullptr).ok());
+    ASSERT_TRUE(first->Sync(io, nullptr).ok());
+
+    if (sync_fails) {
+      disk->fail_syncs();
+      ASSERT_TRUE(first->Append("unsynced", io, nullptr).ok());
+      EXPECT_TRUE(first->Sync(io, nullptr).IsIOError());
+    } else {
+      disk->fill();
+      EXPECT_TRUE(first->Append("lost", io, nullptr).ok())
+          << "a failed write of a log is reported by its sync";
+      EXPECT_TRUE(first->Sync(io, nullptr).IsNoSpace());
+      EXPECT_TRUE(table->Append("table", io, nullptr).IsNoSpace()) << "other files report their own failures";
+    }
+    EXPECT_FALSE(wal.failure().ok());
+    EXPECT_FALSE(second->Sync(io, nullptr).ok()) << "a log that never failed itself fails-stop too";
+
+    disk->heal();
+    EXPECT_TRUE(first->Append("dropped", io, nullptr).ok());
+    EXPECT_FALSE(first->Sync(io, nullptr).ok());
+    EXPECT_TRUE(second->Append("dropped", io, nullptr).ok());
+    EXPECT_TRUE(table->Append("table", io, nullptr).ok());
+    for (auto* f : {first.get(), second.get(), table.get()}) (void)f->Close(io, nullptr);
+    EXPECT_EQ(file_contents(dir_.child(tag + "000001.log")),
+              sync_fails ? "acknowledgedunsynced" : "acknowledged");
+    EXPECT_EQ(file_contents(dir_.child(tag + "000002.log")), "");
+  }
 }
 
 }  // namespace

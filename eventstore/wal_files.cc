@@ -1,4 +1,4 @@
-#include "log_prefill.h"
+#include "wal_files.h"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -32,31 +32,42 @@ bool write_zeros(int fd, std::uint64_t offset, std::size_t len) {
 
 }  // namespace
 
-// A WAL file whose appends are tracked, so that zeros are written only past them.
-class PrefilledLog final : public rocksdb::FSWritableFileOwnerWrapper {
+// A WAL file: its appends are tracked, so that zeros are written only past them,
+// and its writes and syncs fail-stop with the file system's first failure.
+class WalFile final : public rocksdb::FSWritableFileOwnerWrapper {
  public:
-  PrefilledLog(std::unique_ptr<rocksdb::FSWritableFile> file, int fd, LogPrefillFileSystem& fs)
+  WalFile(std::unique_ptr<rocksdb::FSWritableFile> file, int fd, WalFileSystem& fs)
       : FSWritableFileOwnerWrapper(std::move(file)), fd_(fd), fs_(fs) {}
 
-  ~PrefilledLog() override {
+  ~WalFile() override {
     stop_filling();
-    ::close(fd_);
+    if (fd_ >= 0) ::close(fd_);
   }
 
+  // After a failure the write is dropped and reported as done: the next sync
+  // reports the failure instead (see wal_files.h).
   rocksdb::IOStatus Append(const rocksdb::Slice& data, const rocksdb::IOOptions& options,
                            rocksdb::IODebugContext* dbg) override {
+    if (fs_.failed()) return rocksdb::IOStatus::OK();
     reserve(data.size());
-    rocksdb::IOStatus s = target()->Append(data, options, dbg);
-    maybe_request_fill();
-    return s;
+    return appended(target()->Append(data, options, dbg));
   }
 
   rocksdb::IOStatus Append(const rocksdb::Slice& data, const rocksdb::IOOptions& options,
                            const rocksdb::DataVerificationInfo& info, rocksdb::IODebugContext* dbg) override {
+    if (fs_.failed()) return rocksdb::IOStatus::OK();
     reserve(data.size());
-    rocksdb::IOStatus s = target()->Append(data, options, info, dbg);
-    maybe_request_fill();
-    return s;
+    return appended(target()->Append(data, options, info, dbg));
+  }
+
+  rocksdb::IOStatus Sync(const rocksdb::IOOptions& options, rocksdb::IODebugContext* dbg) override {
+    if (fs_.failed()) return fs_.failure();
+    return synced(target()->Sync(options, dbg));
+  }
+
+  rocksdb::IOStatus Fsync(const rocksdb::IOOptions& options, rocksdb::IODebugContext* dbg) override {
+    if (fs_.failed()) return fs_.failure();
+    return synced(target()->Fsync(options, dbg));
   }
 
   // RocksDB writes its WAL only by appending (positioned appends are for direct
@@ -82,9 +93,11 @@ class PrefilledLog final : public rocksdb::FSWritableFileOwnerWrapper {
     return target()->Truncate(size, options, dbg);
   }
 
-  // Gives back the zeros past the last append, then closes.
+  // Gives back the zeros past the last append, then closes. After a failure the
+  // file is left as it is, as a crash would leave it.
   rocksdb::IOStatus Close(const rocksdb::IOOptions& options, rocksdb::IODebugContext* dbg) override {
     stop_filling();
+    if (fs_.failed()) return target()->Close(options, dbg);
     rocksdb::IOStatus cut = rocksdb::IOStatus::OK();
     std::uint64_t size = 0;
     bool zeros_past_end = false;
@@ -100,12 +113,12 @@ class PrefilledLog final : public rocksdb::FSWritableFileOwnerWrapper {
 
   // One fill (the worker's thread): zeros from past the last append up to the
   // target stretch ahead, chunk by chunk, then one sync.
-  void fill(const LogPrefillFileSystem::Options& options) {
+  void fill(const WalFileSystem::Options& options) {
     std::uint64_t target = 0;
     {
       std::lock_guard lock(mu_);
       requested_ = false;
-      if (stopped_) return;
+      if (stopped_ || fs_.failed()) return;
       target = size_ + ahead(options);
     }
     std::uint64_t written = 0;
@@ -115,7 +128,7 @@ class PrefilledLog final : public rocksdb::FSWritableFileOwnerWrapper {
       {
         std::lock_guard lock(mu_);
         begin = std::max(prefilled_end_, size_);
-        if (stopped_ || begin >= target) break;
+        if (stopped_ || fs_.failed() || begin >= target) break;
         len = static_cast<std::size_t>(std::min<std::uint64_t>(kChunk, target - begin));
         fill_begin_ = begin;
         filling_ = true;
@@ -142,8 +155,22 @@ class PrefilledLog final : public rocksdb::FSWritableFileOwnerWrapper {
   }
 
  private:
+  rocksdb::IOStatus appended(const rocksdb::IOStatus& s) {
+    if (!s.ok()) {
+      fs_.fail(s);
+      return rocksdb::IOStatus::OK();
+    }
+    maybe_request_fill();
+    return s;
+  }
+
+  rocksdb::IOStatus synced(const rocksdb::IOStatus& s) {
+    if (!s.ok()) fs_.fail(s);
+    return s;
+  }
+
   // As long as the log, at least one chunk, at most max_ahead.
-  std::uint64_t ahead(const LogPrefillFileSystem::Options& options) const {
+  std::uint64_t ahead(const WalFileSystem::Options& options) const {
     return std::clamp<std::uint64_t>(size_, kChunk, options.max_ahead);
   }
 
@@ -159,6 +186,7 @@ class PrefilledLog final : public rocksdb::FSWritableFileOwnerWrapper {
     {
       std::lock_guard lock(mu_);
       const auto& options = fs_.options_;
+      if (fd_ < 0 || options.max_ahead == 0) return;
       if (stopped_ || requested_ || size_ < options.start_after) return;
       if (prefilled_end_ >= size_ + ahead(options) / 2) return;
       requested_ = true;
@@ -175,8 +203,8 @@ class PrefilledLog final : public rocksdb::FSWritableFileOwnerWrapper {
     fs_.forget(this);
   }
 
-  const int fd_;  // our own descriptor of the file, for the zeros
-  LogPrefillFileSystem& fs_;
+  const int fd_;  // our own descriptor of the file, for the zeros (-1: no zeros)
+  WalFileSystem& fs_;
   std::mutex mu_;
   std::condition_variable cv_;
   std::uint64_t size_ = 0;           // guarded by mu_: bytes appended or being appended
@@ -187,10 +215,10 @@ class PrefilledLog final : public rocksdb::FSWritableFileOwnerWrapper {
   bool stopped_ = false;             // guarded by mu_: closing, or a fill failed
 };
 
-LogPrefillFileSystem::LogPrefillFileSystem(const std::shared_ptr<rocksdb::FileSystem>& base, Options options)
+WalFileSystem::WalFileSystem(const std::shared_ptr<rocksdb::FileSystem>& base, Options options)
     : FileSystemWrapper(base), options_(options) {}
 
-LogPrefillFileSystem::~LogPrefillFileSystem() {
+WalFileSystem::~WalFileSystem() {
   std::thread worker;
   {
     std::lock_guard lock(mu_);
@@ -201,19 +229,31 @@ LogPrefillFileSystem::~LogPrefillFileSystem() {
   if (worker.joinable()) worker.join();
 }
 
-rocksdb::IOStatus LogPrefillFileSystem::NewWritableFile(const std::string& fname,
-                                                        const rocksdb::FileOptions& file_opts,
-                                                        std::unique_ptr<rocksdb::FSWritableFile>* result,
-                                                        rocksdb::IODebugContext* dbg) {
+rocksdb::IOStatus WalFileSystem::NewWritableFile(const std::string& fname,
+                                                 const rocksdb::FileOptions& file_opts,
+                                                 std::unique_ptr<rocksdb::FSWritableFile>* result,
+                                                 rocksdb::IODebugContext* dbg) {
   rocksdb::IOStatus s = target()->NewWritableFile(fname, file_opts, result, dbg);
   if (!s.ok() || !is_log_file(fname) || file_opts.use_direct_writes) return s;
-  const int fd = ::open(fname.c_str(), O_WRONLY | O_CLOEXEC);
-  if (fd < 0) return s;  // the log works as before, without zeros ahead
-  *result = std::make_unique<PrefilledLog>(std::move(*result), fd, *this);
+  // Without a descriptor of our own, the log gets no zeros ahead, only the fail-stop.
+  const int fd = options_.max_ahead > 0 ? ::open(fname.c_str(), O_WRONLY | O_CLOEXEC) : -1;
+  *result = std::make_unique<WalFile>(std::move(*result), fd, *this);
   return s;
 }
 
-void LogPrefillFileSystem::request(PrefilledLog* log) {
+void WalFileSystem::fail(const rocksdb::IOStatus& s) {
+  std::lock_guard lock(failure_mu_);
+  if (failed_.load(std::memory_order_relaxed)) return;
+  failure_ = s;
+  failed_.store(true, std::memory_order_release);
+}
+
+rocksdb::IOStatus WalFileSystem::failure() const {
+  std::lock_guard lock(failure_mu_);
+  return failure_;
+}
+
+void WalFileSystem::request(WalFile* log) {
   {
     std::lock_guard lock(mu_);
     if (stop_) return;
@@ -223,18 +263,18 @@ void LogPrefillFileSystem::request(PrefilledLog* log) {
   cv_.notify_all();
 }
 
-void LogPrefillFileSystem::forget(PrefilledLog* log) {
+void WalFileSystem::forget(WalFile* log) {
   std::unique_lock lock(mu_);
   std::erase(wanted_, log);
   cv_.wait(lock, [&] { return busy_ != log; });
 }
 
-void LogPrefillFileSystem::worker_main() {
+void WalFileSystem::worker_main() {
   std::unique_lock lock(mu_);
   for (;;) {
     cv_.wait(lock, [&] { return stop_ || !wanted_.empty(); });
     if (stop_) return;
-    PrefilledLog* log = wanted_.front();
+    WalFile* log = wanted_.front();
     wanted_.pop_front();
     busy_ = log;
     lock.unlock();

@@ -1,0 +1,78 @@
+// A file system under RocksDB that fails on demand: a full disk (every write
+// fails with "no space") or failing syncs. For the tests of what the store does
+// when the disk refuses it.
+#pragma once
+
+#include <rocksdb/file_system.h>
+
+#include <atomic>
+#include <memory>
+#include <string>
+
+namespace portal::eventstore::test {
+
+class FaultyFileSystem final : public rocksdb::FileSystemWrapper {
+ public:
+  FaultyFileSystem() : FileSystemWrapper(rocksdb::FileSystem::Default()) {}
+  static const char* kClassName() { return "FaultyFileSystem"; }
+  const char* Name() const override { return kClassName(); }
+
+  // From now on every write of every file fails with "no space".
+  void fill() { faults_->full = true; }
+  // From now on every sync fails with an I/O error.
+  void fail_syncs() { faults_->syncs_fail = true; }
+  // Writes and syncs work again.
+  void heal() {
+    faults_->full = false;
+    faults_->syncs_fail = false;
+  }
+
+  rocksdb::IOStatus NewWritableFile(const std::string& fname, const rocksdb::FileOptions& options,
+                                    std::unique_ptr<rocksdb::FSWritableFile>* result,
+                                    rocksdb::IODebugContext* dbg) override {
+    if (faults_->full) return no_space();
+    rocksdb::IOStatus s = target()->NewWritableFile(fname, options, result, dbg);
+    if (s.ok()) *result = std::make_unique<File>(std::move(*result), faults_);
+    return s;
+  }
+
+ private:
+  struct Faults {
+    std::atomic<bool> full{false};
+    std::atomic<bool> syncs_fail{false};
+  };
+  static rocksdb::IOStatus no_space() {
+    return rocksdb::IOStatus::NoSpace("no space left on device (injected)");
+  }
+  static rocksdb::IOStatus sync_error() {
+    return rocksdb::IOStatus::IOError("fdatasync: input/output error (injected)");
+  }
+
+  class File final : public rocksdb::FSWritableFileOwnerWrapper {
+   public:
+    File(std::unique_ptr<rocksdb::FSWritableFile> file, std::shared_ptr<Faults> faults)
+        : FSWritableFileOwnerWrapper(std::move(file)), faults_(std::move(faults)) {}
+    rocksdb::IOStatus Append(const rocksdb::Slice& data, const rocksdb::IOOptions& options,
+                             rocksdb::IODebugContext* dbg) override {
+      return faults_->full ? no_space() : target()->Append(data, options, dbg);
+    }
+    rocksdb::IOStatus Append(const rocksdb::Slice& data, const rocksdb::IOOptions& options,
+                             const rocksdb::DataVerificationInfo& info,
+                             rocksdb::IODebugContext* dbg) override {
+      return faults_->full ? no_space() : target()->Append(data, options, info, dbg);
+    }
+    rocksdb::IOStatus Sync(const rocksdb::IOOptions& options, rocksdb::IODebugContext* dbg) override {
+      return faults_->syncs_fail ? sync_error() : target()->Sync(options, dbg);
+    }
+    rocksdb::IOStatus Fsync(const rocksdb::IOOptions& options, rocksdb::IODebugContext* dbg) override {
+      return faults_->syncs_fail ? sync_error() : target()->Fsync(options, dbg);
+    }
+
+   private:
+    std::shared_ptr<Faults> faults_;
+  };
+
+  std::shared_ptr<Faults> faults_ = std::make_shared<Faults>();
+};
+
+}  // namespace portal::eventstore::test
