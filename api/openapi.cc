@@ -362,9 +362,13 @@ std::map<std::string, RouteDoc> route_docs() {
   const json::value cipher_with_collections = body({{"cipher*", kCipherRequest}, {"collectionIds*", kUuids}});
   const json::value invitations = generic_list();
   std::map<std::string, RouteDoc> d;
-  d["GET /healthz"] = {"Readiness: 200 once the store is open and the read models have caught up, else 503.",
-                       none,
-                       parse(R"({"type":"object","properties":{"status":{"enum":["ready","starting"]}}})")};
+  d["GET /healthz"] = {
+      "Readiness: 200 once the store is open and the read models have caught up; 503 while starting, and "
+      "once the store stopped taking commands (a full disk, a failed sync: `error` says why; restart portald "
+      "once the disk is fixed).",
+      none,
+      parse(R"({"type":"object","properties":{"status":{"enum":["ready","starting","failed"]},)"
+            R"("error":{"type":"string"}}})")};
   d["GET /metrics"] = {"Prometheus metrics (text exposition format).", none, none};
   d["GET /openapi.json"] = {"This OpenAPI document.", none, parse(R"({"type":"object"})")};
   d["POST /accounts/register"] = {"Registers the token's user.",
@@ -617,7 +621,9 @@ json::object operation(const http::Router::Route& route, const RouteDoc* doc) {
   if (writes) responses["413"] = error_response("The body is over the limit (1 MiB by default).");
   if (route.pattern == "/healthz") {
     json::object starting;
-    starting["description"] = "Starting: the read models have not caught up yet.";
+    starting["description"] =
+        "Starting (the read models have not caught up yet), or failed (the store takes no commands until "
+        "portald is restarted).";
     json::value schema = doc != nullptr ? doc->response : json::value(json::object{{"type", "object"}});
     starting["content"] = json::object{{"application/json", json::object{{"schema", std::move(schema)}}}};
     responses["503"] = std::move(starting);

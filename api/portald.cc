@@ -22,6 +22,7 @@
 #include "portal/api/http.h"
 #include "portal/api/openapi.h"
 #include "portal/api/routes.h"
+#include "text/text.h"
 
 namespace {
 
@@ -279,13 +280,20 @@ int main(int argc, char** argv) {
   router.add(
       "GET", "/healthz",
       [&](const http::Request&) {
+        Response r;
+        // A store that stopped taking commands (a full disk, a failed sync) stays
+        // so until it is reopened: say why, so that whoever watches restarts us.
+        if (const eventstore::Status health = engine->store().health(); !health.ok()) {
+          r.status = 503;
+          r.body = R"({"status":"failed","error":)" + text::json_quote(health.to_string()) + "}";
+          return r;
+        }
         // Ready once the read models have caught up with the log at least once;
         // after that a lag is normal work, not unreadiness.
         if (!ready.load()) {
           auto* runner = engine->runner();
           if (runner == nullptr || runner->lag() == 0) ready = true;
         }
-        Response r;
         r.status = ready ? 200 : 503;
         r.body = ready ? R"({"status":"ready"})" : R"({"status":"starting"})";
         return r;

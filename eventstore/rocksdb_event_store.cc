@@ -1129,6 +1129,12 @@ std::uint64_t RocksDbEventStore::syncs() const {
   return impl_->syncs.load();
 }
 
+Status RocksDbEventStore::health() const {
+  if (auto s = impl_->check_open(); !s.ok()) return s;
+  std::lock_guard lock(impl_->sync_mu);
+  return impl_->sync_failure;
+}
+
 std::uint64_t RocksDbEventStore::log_prefilled_bytes() const {
   return impl_->wal_files ? impl_->wal_files->prefilled_bytes() : 0;
 }

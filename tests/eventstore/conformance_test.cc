@@ -1109,6 +1109,7 @@ TEST_P(EventStoreConformance, DestroyingASubscriptionStopsIt) {
 
 TEST_P(EventStoreConformance, CloseRefusesLaterCallsAndIsIdempotent) {
   seed("provider-aa", 2);
+  EXPECT_TRUE(store().health().ok()) << store().health().to_string();
   Status first = store().close();
   EXPECT_TRUE(first.ok()) << first.to_string();
   Status second = store().close();
@@ -1118,6 +1119,7 @@ TEST_P(EventStoreConformance, CloseRefusesLaterCallsAndIsIdempotent) {
   ASSERT_FALSE(append.ok());
   EXPECT_EQ(append.status().code(), StatusCode::kUnavailable) << append.status().to_string();
   EXPECT_TRUE(append.status().retryable());
+  EXPECT_EQ(store().health().code(), StatusCode::kUnavailable);
 
   auto read_all = store().read_all(1, 10);
   ASSERT_FALSE(read_all.ok());

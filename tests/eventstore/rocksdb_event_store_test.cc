@@ -782,6 +782,7 @@ TEST_F(RocksDbEventStoreTest, AFullDiskFailsAppendsWithAnIOErrorAndLosesNothingA
           **opened, make_request({make_write("item-" + std::to_string(i % 4), ExpectedVersion::any())})));
     }
 
+    EXPECT_TRUE((*opened)->health().ok());
     disk->fill();
     for (int attempt = 0; attempt < 2; ++attempt) {
       auto refused = (*opened)->append(make_request({make_write("item-0", ExpectedVersion::any())}));
@@ -789,6 +790,9 @@ TEST_F(RocksDbEventStoreTest, AFullDiskFailsAppendsWithAnIOErrorAndLosesNothingA
       EXPECT_EQ(refused.status().code(), StatusCode::kIOError) << refused.status().to_string();
       EXPECT_THAT(refused.status().message(), HasSubstr("disk full: free space, then reopen the store"));
     }
+    // A health check says why the store takes no appends.
+    EXPECT_EQ((*opened)->health().code(), StatusCode::kIOError);
+    EXPECT_THAT((*opened)->health().message(), HasSubstr("disk full: free space, then reopen the store"));
     // Reads still answer, with what was acknowledged.
     EXPECT_EQ(read_all_ok(**opened, 1, 100).size(), 20u);
     (void)(*opened)->close();  // may report the same error
@@ -885,6 +889,7 @@ TEST_F(RocksDbEventStoreTest, AFailedSyncFailsTheAppendsWaitingForItAndEveryLate
   auto later = (*opened)->append(make_request({make_write("item-b", ExpectedVersion::any())}));
   ASSERT_FALSE(later.ok());
   EXPECT_EQ(later.status().code(), StatusCode::kIOError);
+  EXPECT_EQ((*opened)->health().code(), StatusCode::kIOError);
   // Readers never saw the unsynced event.
   EXPECT_EQ((*opened)->last_position(), 10u);
   EXPECT_EQ(read_all_ok(**opened, 1, 100).size(), 10u);

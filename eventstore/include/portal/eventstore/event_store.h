@@ -78,6 +78,11 @@ class EventStore {
   // Position of the last committed event (0 for an empty log).
   virtual std::uint64_t last_position() const = 0;
 
+  // OK while the store takes appends. Otherwise why not: kIOError once a write or
+  // a sync of the log failed (until the store is reopened), kUnavailable once it
+  // is closed. For health checks: appends return the same error.
+  virtual Status health() const = 0;
+
   // Stores a snapshot of a stream at `version`, replacing the stream's previous one.
   // Not durable on its own and never ordered with appends: a snapshot may be lost
   // and must then be rebuilt by replaying. Errors: kInvalidArgument, kUnavailable,

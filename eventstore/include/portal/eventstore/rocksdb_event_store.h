@@ -57,6 +57,7 @@ class RocksDbEventStore final : public EventStore {
   Result<std::optional<AppendResult>> find_command(const CommandId& command_id) override;
   Result<std::optional<std::uint64_t>> stream_head(std::string_view stream) override;
   std::uint64_t last_position() const override;
+  Status health() const override;
   Status write_snapshot(std::string_view stream, std::uint64_t version, std::string_view bytes) override;
   Result<std::optional<Snapshot>> read_snapshot(std::string_view stream) override;
   Result<std::unique_ptr<Subscription>> subscribe(std::uint64_t from_position,
