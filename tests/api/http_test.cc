@@ -10,6 +10,7 @@
 #include <openssl/pem.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -399,15 +400,23 @@ TEST(Jwt, RefusesUnusableConfigurations) {
 // ----------------------------------------------------------------- portald
 
 // A running portald on a free port, stopped (SIGTERM) by the test or the destructor.
+// file_size_limit (bytes, 0: none) stands in for a full disk: no file it writes may
+// grow past it (RLIMIT_FSIZE, with SIGXFSZ ignored so that the write fails instead).
 class Portald {
  public:
-  explicit Portald(const std::filesystem::path& dir, std::vector<std::string> extra = {}) {
+  explicit Portald(const std::filesystem::path& dir, std::vector<std::string> extra = {},
+                   rlim_t file_size_limit = 0) {
     std::filesystem::create_directories(dir / "data");
     std::ofstream(dir / "jwt.secret") << kSecret << "\n";
     int out[2];
     if (pipe(out) != 0) throw std::runtime_error("pipe");
     pid_ = fork();
     if (pid_ == 0) {
+      if (file_size_limit > 0) {
+        signal(SIGXFSZ, SIG_IGN);
+        const rlimit limit{file_size_limit, file_size_limit};
+        setrlimit(RLIMIT_FSIZE, &limit);
+      }
       dup2(out[1], STDOUT_FILENO);
       close(out[0]);
       close(out[1]);
@@ -559,6 +568,50 @@ std::filesystem::path temp_dir(const std::string& name) {
               std::to_string(std::chrono::steady_clock::now().time_since_epoch().count()));
   std::filesystem::create_directories(dir);
   return dir;
+}
+
+// A disk that refuses the event store's log (here: files may not grow past 2 MiB)
+// turns commands into 503s that say what to do, and /healthz into 503 "failed"
+// with the reason, until portald is restarted.
+TEST(Portald, ADiskThatRefusesTheLogMakesCommandsAndHealthzFailWithTheReason) {
+  auto dir = temp_dir("full-disk");
+  Portald portald(dir, {"--durability", "sync"}, 2u << 20);
+  for (int i = 0; i < 200; ++i) {
+    Connection c(portald.port());
+    if (c.request("GET", "/healthz").status == 200) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  const std::string auth =
+      "Authorization: Bearer " + sign(JWT_ALG_HS256, kSecret, claims_json(std::time(nullptr) + 600)) + "\r\n";
+  Connection c(portald.port());
+  Connection::Reply refused;
+  int registered = 0;
+  for (; registered < 20000; ++registered) {
+    char id[40];
+    std::snprintf(id, sizeof id, "%08x-0000-4000-8000-000000000001", static_cast<unsigned>(registered));
+    const std::string body = R"({"userId":")" + std::string(id) + R"(","email":"user-)" +
+                             std::to_string(registered) + R"(@example.com","name":")" + std::string(48, 'n') +
+                             R"("})";
+    auto r = c.request("POST", "/accounts/register", auth, body);
+    if (r.status != 200) {
+      refused = r;
+      break;
+    }
+  }
+  ASSERT_LT(registered, 20000) << "the disk never refused the log";
+  EXPECT_GT(registered, 100);
+  EXPECT_EQ(refused.status, 503) << refused.body;
+  EXPECT_THAT(refused.body,
+              HasSubstr("free space or repair the disk, then reopen the engine (restart portald)"));
+  Connection h(portald.port());
+  auto health = h.request("GET", "/healthz");
+  EXPECT_EQ(health.status, 503);
+  EXPECT_THAT(health.body, HasSubstr(R"({"status":"failed","error":)"));
+  EXPECT_THAT(health.body, HasSubstr("File too large"));
+  auto again =
+      c.request("POST", "/accounts/register", auth,
+                R"({"userId":"ffffffff-0000-4000-8000-000000000001","email":"late@example.com","name":"L"})");
+  EXPECT_EQ(again.status, 503) << again.body;
 }
 
 TEST(Portald, ServesHealthMetricsLimitsKeepAliveAndStopsOnSigterm) {
