@@ -597,10 +597,10 @@ bool RocksDbEventStore::Impl::make_durable(const std::vector<GroupCommitQueue::W
 
 void RocksDbEventStore::Impl::sync_once(std::unique_lock<std::mutex>& lock) {
   const std::uint64_t target = written_position;
-  const bool log_failed = !sync_failure.ok();
   lock.unlock();
-  // After a failed write of the log, RocksDB's log writer must not be synced.
-  auto s = log_failed ? rocksdb::Status::Aborted("the log failed earlier") : db->SyncWAL();
+  // A failed write of the log never reaches RocksDB's log writer in sync mode: the
+  // WAL files fail-stop and report it here (wal_files.h).
+  auto s = db->SyncWAL();
   syncs.fetch_add(1, std::memory_order_relaxed);
   lock.lock();
   if (s.ok()) {

@@ -49,15 +49,15 @@ class WalFile final : public rocksdb::FSWritableFileOwnerWrapper {
   rocksdb::IOStatus Append(const rocksdb::Slice& data, const rocksdb::IOOptions& options,
                            rocksdb::IODebugContext* dbg) override {
     if (fs_.failed()) return rocksdb::IOStatus::OK();
-    reserve(data.size());
-    return appended(target()->Append(data, options, dbg));
+    const bool fill = reserve(data.size());
+    return appended(target()->Append(data, options, dbg), fill);
   }
 
   rocksdb::IOStatus Append(const rocksdb::Slice& data, const rocksdb::IOOptions& options,
                            const rocksdb::DataVerificationInfo& info, rocksdb::IODebugContext* dbg) override {
     if (fs_.failed()) return rocksdb::IOStatus::OK();
-    reserve(data.size());
-    return appended(target()->Append(data, options, info, dbg));
+    const bool fill = reserve(data.size());
+    return appended(target()->Append(data, options, info, dbg), fill);
   }
 
   rocksdb::IOStatus Sync(const rocksdb::IOOptions& options, rocksdb::IODebugContext* dbg) override {
@@ -155,12 +155,13 @@ class WalFile final : public rocksdb::FSWritableFileOwnerWrapper {
   }
 
  private:
-  rocksdb::IOStatus appended(const rocksdb::IOStatus& s) {
+  // fill: reserve() found the zeros ahead running short.
+  rocksdb::IOStatus appended(const rocksdb::IOStatus& s, bool fill) {
     if (!s.ok()) {
       fs_.fail(s);
       return rocksdb::IOStatus::OK();
     }
-    maybe_request_fill();
+    if (fill) fs_.request(this);
     return s;
   }
 
@@ -175,23 +176,19 @@ class WalFile final : public rocksdb::FSWritableFileOwnerWrapper {
   }
 
   // Claims [size_, size_ + n) for an append, after any fill that covers it.
-  void reserve(std::size_t n) {
+  // Returns whether a fill is due (and marks it requested): the append asks for
+  // it once written.
+  bool reserve(std::size_t n) {
     std::unique_lock lock(mu_);
     const std::uint64_t end = size_ + n;
     cv_.wait(lock, [&] { return !filling_ || end <= fill_begin_; });
     size_ = end;
-  }
-
-  void maybe_request_fill() {
-    {
-      std::lock_guard lock(mu_);
-      const auto& options = fs_.options_;
-      if (fd_ < 0 || options.max_ahead == 0) return;
-      if (stopped_ || requested_ || size_ < options.start_after) return;
-      if (prefilled_end_ >= size_ + ahead(options) / 2) return;
-      requested_ = true;
-    }
-    fs_.request(this);
+    const auto& options = fs_.options_;
+    if (fd_ < 0 || options.max_ahead == 0) return false;
+    if (stopped_ || requested_ || size_ < options.start_after) return false;
+    if (prefilled_end_ >= size_ + ahead(options) / 2) return false;
+    requested_ = true;
+    return true;
   }
 
   // No fill of this log runs or starts after this returns.
