@@ -3,6 +3,7 @@
 #include <rocksdb/db.h>
 #include <rocksdb/env.h>
 #include <rocksdb/filter_policy.h>
+#include <rocksdb/listener.h>
 #include <rocksdb/memtablerep.h>
 #include <rocksdb/slice_transform.h>
 #include <rocksdb/table.h>
@@ -31,6 +32,14 @@ namespace {
 
 // Most heads kept in memory before the cache is dropped and refilled from disk.
 constexpr std::size_t kHeadCacheLimit = 1u << 20;
+
+class NoAutoRecovery final : public rocksdb::EventListener {
+ public:
+  const char* Name() const override { return "NoAutoRecovery"; }
+  void OnErrorRecoveryBegin(rocksdb::BackgroundErrorReason, rocksdb::Status, bool* auto_recovery) override {
+    *auto_recovery = false;
+  }
+};
 
 Status from_rocksdb(const rocksdb::Status& s, std::string_view what) {
   std::string msg = std::string(what) + ": " + s.ToString();
@@ -737,6 +746,11 @@ Result<std::unique_ptr<RocksDbEventStore>> RocksDbEventStore::open(const std::st
   // Only the group-commit leader writes, so RocksDB's concurrent memtable inserts
   // buy nothing; turning them off allows hash memtables for the lookup families.
   db_options.allow_concurrent_memtable_write = false;
+  // A failed write or sync makes the store refuse appends until it is reopened
+  // (see write_failed). RocksDB's own recovery from a background error (a flush
+  // onto a full disk) would retry flushes in the background meanwhile, each
+  // failing one costing a second of close() later: it is turned off.
+  db_options.listeners.push_back(std::make_shared<NoAutoRecovery>());
   // Stream reads fetch log records by position, one point lookup each: a row
   // cache answers repeated ones without touching SST blocks.
   db_options.row_cache = rocksdb::NewLRUCache(options.row_cache_bytes);

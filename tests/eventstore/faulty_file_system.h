@@ -1,6 +1,7 @@
 // A file system under RocksDB that fails on demand: a full disk (every write
-// fails with "no space") or failing syncs. For the tests of what the store does
-// when the disk refuses it.
+// fails with "no space"), a disk full for new table files only (the log keeps
+// the room it already took, as a preallocated WAL does), or failing syncs. For the tests of what the store
+// does when the disk refuses it.
 #pragma once
 
 #include <rocksdb/file_system.h>
@@ -19,26 +20,32 @@ class FaultyFileSystem final : public rocksdb::FileSystemWrapper {
 
   // From now on every write of every file fails with "no space".
   void fill() { faults_->full = true; }
+  // From now on table files (*.sst: flushes and compactions) cannot be
+  // created or written ("no space"); the log and the MANIFEST still can.
+  void fill_tables() { faults_->tables_full = true; }
   // From now on every sync fails with an I/O error.
   void fail_syncs() { faults_->syncs_fail = true; }
   // Writes and syncs work again.
   void heal() {
     faults_->full = false;
+    faults_->tables_full = false;
     faults_->syncs_fail = false;
   }
 
   rocksdb::IOStatus NewWritableFile(const std::string& fname, const rocksdb::FileOptions& options,
                                     std::unique_ptr<rocksdb::FSWritableFile>* result,
                                     rocksdb::IODebugContext* dbg) override {
-    if (faults_->full) return no_space();
+    const bool table = fname.ends_with(".sst");
+    if (faults_->full || (table && faults_->tables_full)) return no_space();
     rocksdb::IOStatus s = target()->NewWritableFile(fname, options, result, dbg);
-    if (s.ok()) *result = std::make_unique<File>(std::move(*result), faults_);
+    if (s.ok()) *result = std::make_unique<File>(std::move(*result), faults_, table);
     return s;
   }
 
  private:
   struct Faults {
     std::atomic<bool> full{false};
+    std::atomic<bool> tables_full{false};
     std::atomic<bool> syncs_fail{false};
   };
   static rocksdb::IOStatus no_space() {
@@ -50,16 +57,16 @@ class FaultyFileSystem final : public rocksdb::FileSystemWrapper {
 
   class File final : public rocksdb::FSWritableFileOwnerWrapper {
    public:
-    File(std::unique_ptr<rocksdb::FSWritableFile> file, std::shared_ptr<Faults> faults)
-        : FSWritableFileOwnerWrapper(std::move(file)), faults_(std::move(faults)) {}
+    File(std::unique_ptr<rocksdb::FSWritableFile> file, std::shared_ptr<Faults> faults, bool table)
+        : FSWritableFileOwnerWrapper(std::move(file)), faults_(std::move(faults)), table_(table) {}
     rocksdb::IOStatus Append(const rocksdb::Slice& data, const rocksdb::IOOptions& options,
                              rocksdb::IODebugContext* dbg) override {
-      return faults_->full ? no_space() : target()->Append(data, options, dbg);
+      return full() ? no_space() : target()->Append(data, options, dbg);
     }
     rocksdb::IOStatus Append(const rocksdb::Slice& data, const rocksdb::IOOptions& options,
                              const rocksdb::DataVerificationInfo& info,
                              rocksdb::IODebugContext* dbg) override {
-      return faults_->full ? no_space() : target()->Append(data, options, info, dbg);
+      return full() ? no_space() : target()->Append(data, options, info, dbg);
     }
     rocksdb::IOStatus Sync(const rocksdb::IOOptions& options, rocksdb::IODebugContext* dbg) override {
       return faults_->syncs_fail ? sync_error() : target()->Sync(options, dbg);
@@ -69,7 +76,10 @@ class FaultyFileSystem final : public rocksdb::FileSystemWrapper {
     }
 
    private:
+    bool full() const { return faults_->full || (table_ && faults_->tables_full); }
+
     std::shared_ptr<Faults> faults_;
+    const bool table_;
   };
 
   std::shared_ptr<Faults> faults_ = std::make_shared<Faults>();
