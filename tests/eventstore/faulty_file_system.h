@@ -1,7 +1,8 @@
 // A file system under RocksDB that fails on demand: a full disk (every write
-// fails with "no space"), a disk full for new table files only (the log keeps
-// the room it already took, as a preallocated WAL does), or failing syncs. For the tests of what the store
-// does when the disk refuses it.
+// fails with "no space"), a disk that refuses only table files or only the
+// MANIFEST (the log keeps the room it already took, as a preallocated WAL
+// does), or failing syncs. For the tests of what the store does when the disk
+// refuses it.
 #pragma once
 
 #include <rocksdb/file_system.h>
@@ -22,30 +23,40 @@ class FaultyFileSystem final : public rocksdb::FileSystemWrapper {
   void fill() { faults_->full = true; }
   // From now on table files (*.sst: flushes and compactions) cannot be
   // created or written ("no space"); the log and the MANIFEST still can.
-  void fill_tables() { faults_->tables_full = true; }
+  void fill_tables() { faults_->full_kinds |= kTable; }
+  // From now on the MANIFEST (the record of which table files make the store)
+  // cannot be created or written; the log and table files still can.
+  void fill_manifest() { faults_->full_kinds |= kManifest; }
   // From now on every sync fails with an I/O error.
   void fail_syncs() { faults_->syncs_fail = true; }
   // Writes and syncs work again.
   void heal() {
     faults_->full = false;
-    faults_->tables_full = false;
+    faults_->full_kinds = 0;
     faults_->syncs_fail = false;
   }
 
   rocksdb::IOStatus NewWritableFile(const std::string& fname, const rocksdb::FileOptions& options,
                                     std::unique_ptr<rocksdb::FSWritableFile>* result,
                                     rocksdb::IODebugContext* dbg) override {
-    const bool table = fname.ends_with(".sst");
-    if (faults_->full || (table && faults_->tables_full)) return no_space();
+    const unsigned kind = kind_of(fname);
+    if (faults_->full || (faults_->full_kinds & kind) != 0) return no_space();
     rocksdb::IOStatus s = target()->NewWritableFile(fname, options, result, dbg);
-    if (s.ok()) *result = std::make_unique<File>(std::move(*result), faults_, table);
+    if (s.ok()) *result = std::make_unique<File>(std::move(*result), faults_, kind);
     return s;
   }
 
  private:
+  static constexpr unsigned kTable = 1, kManifest = 2, kOther = 4;
+  static unsigned kind_of(const std::string& fname) {
+    if (fname.ends_with(".sst")) return kTable;
+    if (fname.find("/MANIFEST-") != std::string::npos) return kManifest;
+    return kOther;
+  }
+
   struct Faults {
     std::atomic<bool> full{false};
-    std::atomic<bool> tables_full{false};
+    std::atomic<unsigned> full_kinds{0};
     std::atomic<bool> syncs_fail{false};
   };
   static rocksdb::IOStatus no_space() {
@@ -57,8 +68,8 @@ class FaultyFileSystem final : public rocksdb::FileSystemWrapper {
 
   class File final : public rocksdb::FSWritableFileOwnerWrapper {
    public:
-    File(std::unique_ptr<rocksdb::FSWritableFile> file, std::shared_ptr<Faults> faults, bool table)
-        : FSWritableFileOwnerWrapper(std::move(file)), faults_(std::move(faults)), table_(table) {}
+    File(std::unique_ptr<rocksdb::FSWritableFile> file, std::shared_ptr<Faults> faults, unsigned kind)
+        : FSWritableFileOwnerWrapper(std::move(file)), faults_(std::move(faults)), kind_(kind) {}
     rocksdb::IOStatus Append(const rocksdb::Slice& data, const rocksdb::IOOptions& options,
                              rocksdb::IODebugContext* dbg) override {
       return full() ? no_space() : target()->Append(data, options, dbg);
@@ -76,10 +87,10 @@ class FaultyFileSystem final : public rocksdb::FileSystemWrapper {
     }
 
    private:
-    bool full() const { return faults_->full || (table_ && faults_->tables_full); }
+    bool full() const { return faults_->full || (faults_->full_kinds & kind_) != 0; }
 
     std::shared_ptr<Faults> faults_;
-    const bool table_;
+    const unsigned kind_;
   };
 
   std::shared_ptr<Faults> faults_ = std::make_shared<Faults>();

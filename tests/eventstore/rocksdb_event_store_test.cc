@@ -820,60 +820,67 @@ TEST_F(RocksDbEventStoreTest, AFullDiskFailsAppendsWithAnIOErrorAndLosesNothingA
 TEST_F(RocksDbEventStoreTest, AFlushOntoAFullDiskStopsAppendsCleanlyAndLosesNothingAcknowledged) {
   // The log keeps the room it took (RocksDB preallocates it; in sync mode the
   // store writes zeros ahead), so a disk can fill up under a flush of the
-  // memtables while appends to the log still go through. RocksDB then refuses
+  // memtables while appends to the log still go through: the flush fails to
+  // write its table file, or to record it in the MANIFEST. RocksDB then refuses
   // writes; the store says why and what to do, and keeps what it acknowledged.
-  for (const Durability durability : {Durability::kBuffered, Durability::kSync}) {
-    const std::string mode = durability == Durability::kSync ? "sync" : "buffered";
-    SCOPED_TRACE(mode);
-    const std::string dir = temp_dir_.child("tables-" + mode);
-    auto disk = std::make_shared<test::FaultyFileSystem>();
-    RocksDbOptions options;
-    options.durability = durability;
-    options.file_system = disk;
-    auto opened = RocksDbEventStore::open(dir, options);
-    ASSERT_TRUE(opened.ok()) << opened.status().to_string();
-    RocksDbEventStore& store = **opened;
-    for (int i = 0; i < 30; ++i)
-      append_ok(store, make_request({make_write("item-" + std::to_string(i % 3), ExpectedVersion::any())}));
+  for (const bool manifest : {false, true})
+    for (const Durability durability : {Durability::kBuffered, Durability::kSync}) {
+      const std::string mode = std::string(manifest ? "manifest-" : "tables-") +
+                               (durability == Durability::kSync ? "sync" : "buffered");
+      SCOPED_TRACE(mode);
+      const std::string dir = temp_dir_.child(mode);
+      auto disk = std::make_shared<test::FaultyFileSystem>();
+      RocksDbOptions options;
+      options.durability = durability;
+      options.file_system = disk;
+      auto opened = RocksDbEventStore::open(dir, options);
+      ASSERT_TRUE(opened.ok()) << opened.status().to_string();
+      RocksDbEventStore& store = **opened;
+      for (int i = 0; i < 30; ++i)
+        append_ok(store, make_request({make_write("item-" + std::to_string(i % 3), ExpectedVersion::any())}));
 
-    disk->fill_tables();
-    // A log over max_total_wal_size makes the next write switch it and flush every
-    // family with data in it, in the background.
-    ASSERT_TRUE(store.db()->SetDBOptions({{"max_total_wal_size", "1"}}).ok());
-    std::uint64_t acknowledged = 30;
-    Status refused;
-    for (int attempt = 0; attempt < 400 && refused.ok(); ++attempt) {
-      auto r = store.append(make_request({make_write("item-0", ExpectedVersion::any())}));
-      if (r.ok()) {
-        EXPECT_EQ(r->first_position, ++acknowledged);
-        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      if (manifest) {
+        disk->fill_manifest();
       } else {
-        refused = r.status();
+        disk->fill_tables();
       }
-    }
-    ASSERT_FALSE(refused.ok()) << "appends went on after the disk refused a flush";
-    EXPECT_EQ(refused.code(), StatusCode::kIOError) << refused.to_string();
-    EXPECT_THAT(refused.message(), HasSubstr("disk full: free space, then reopen the store"));
-    auto again = store.append(make_request({make_write("item-0", ExpectedVersion::any())}));
-    ASSERT_FALSE(again.ok());
-    EXPECT_EQ(again.status().code(), StatusCode::kIOError) << again.status().to_string();
-    EXPECT_EQ(store.health().code(), StatusCode::kIOError);
-    EXPECT_THAT(store.health().message(), HasSubstr("disk full"));
-    EXPECT_EQ(read_all_ok(store, 1, 1000).size(), acknowledged);
-    (void)store.close();  // may report the same error
-    opened->reset();
+      // A log over max_total_wal_size makes the next write switch it and flush every
+      // family with data in it, in the background.
+      ASSERT_TRUE(store.db()->SetDBOptions({{"max_total_wal_size", "1"}}).ok());
+      std::uint64_t acknowledged = 30;
+      Status refused;
+      for (int attempt = 0; attempt < 400 && refused.ok(); ++attempt) {
+        auto r = store.append(make_request({make_write("item-0", ExpectedVersion::any())}));
+        if (r.ok()) {
+          EXPECT_EQ(r->first_position, ++acknowledged);
+          std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        } else {
+          refused = r.status();
+        }
+      }
+      ASSERT_FALSE(refused.ok()) << "appends went on after the disk refused a flush";
+      EXPECT_EQ(refused.code(), StatusCode::kIOError) << refused.to_string();
+      EXPECT_THAT(refused.message(), HasSubstr("disk full: free space, then reopen the store"));
+      auto again = store.append(make_request({make_write("item-0", ExpectedVersion::any())}));
+      ASSERT_FALSE(again.ok());
+      EXPECT_EQ(again.status().code(), StatusCode::kIOError) << again.status().to_string();
+      EXPECT_EQ(store.health().code(), StatusCode::kIOError);
+      EXPECT_THAT(store.health().message(), HasSubstr("disk full"));
+      EXPECT_EQ(read_all_ok(store, 1, 1000).size(), acknowledged);
+      (void)store.close();  // may report the same error
+      opened->reset();
 
-    RocksDbOptions plain;
-    plain.durability = durability;
-    auto reopened = RocksDbEventStore::open(dir, plain);
-    ASSERT_TRUE(reopened.ok()) << reopened.status().to_string();
-    EXPECT_EQ((*reopened)->last_position(), acknowledged);
-    EXPECT_EQ(read_all_ok(**reopened, 1, 1000).size(), acknowledged);
-    EXPECT_EQ(
-        append_ok(**reopened, make_request({make_write("item-1", ExpectedVersion::exact(9))})).last_position,
-        acknowledged + 1);
-    EXPECT_TRUE((*reopened)->close().ok());
-  }
+      RocksDbOptions plain;
+      plain.durability = durability;
+      auto reopened = RocksDbEventStore::open(dir, plain);
+      ASSERT_TRUE(reopened.ok()) << reopened.status().to_string();
+      EXPECT_EQ((*reopened)->last_position(), acknowledged);
+      EXPECT_EQ(read_all_ok(**reopened, 1, 1000).size(), acknowledged);
+      EXPECT_EQ(append_ok(**reopened, make_request({make_write("item-1", ExpectedVersion::exact(9))}))
+                    .last_position,
+                acknowledged + 1);
+      EXPECT_TRUE((*reopened)->close().ok());
+    }
 }
 
 TEST_F(RocksDbEventStoreTest, ADiskFillingUnderConcurrentSyncedAppendsFailsThemCleanly) {
