@@ -13,13 +13,6 @@
 //
 // Environment: PORTAL_CRASH_CYCLES (kills that land mid-run, default 24),
 // PORTAL_CRASH_SEED (default: random; printed).
-#include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -27,10 +20,9 @@
 #include <random>
 #include <thread>
 
+#include "child_process.h"
 #include "portal/projections/runner.h"
 #include "projection_test_support.h"
-
-extern char** environ;
 
 namespace portal::projections {
 namespace {
@@ -51,86 +43,11 @@ std::uint64_t env_u64(const char* name, std::uint64_t fallback) {
   return std::strtoull(value, nullptr, 10);
 }
 
-// A running child with its stdout on a pipe.
-class Child {
+// The child, its stdout on a pipe.
+class Child : public portal::test_support::ChildProcess {
  public:
-  explicit Child(std::vector<std::string> args) {
-    int fds[2];
-    if (::pipe2(fds, O_CLOEXEC) != 0) throw std::runtime_error("pipe2 failed");
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_adddup2(&actions, fds[1], STDOUT_FILENO);
-    args.insert(args.begin(), PORTAL_PROJECTIONS_CRASH_CHILD);
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    const int rc = ::posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), environ);
-    posix_spawn_file_actions_destroy(&actions);
-    ::close(fds[1]);
-    if (rc != 0) {
-      ::close(fds[0]);
-      throw std::runtime_error(std::string("posix_spawn: ") + std::strerror(rc));
-    }
-    fd_ = fds[0];
-  }
-  ~Child() {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGKILL);
-      ::waitpid(pid_, nullptr, 0);
-    }
-    if (fd_ >= 0) ::close(fd_);
-  }
-
-  // Waits (at most `limit`) for a line; false at end of output or on timeout.
-  bool wait_line(const std::string& want, std::chrono::milliseconds limit) {
-    const auto until = Clock::now() + limit;
-    while (true) {
-      for (std::size_t nl; (nl = pending_.find('\n')) != std::string::npos;) {
-        std::string line = pending_.substr(0, nl);
-        pending_.erase(0, nl + 1);
-        lines_.push_back(line);
-        if (line == want) return true;
-      }
-      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - Clock::now());
-      pollfd pfd{fd_, POLLIN, 0};
-      const int ready = ::poll(&pfd, 1, static_cast<int>(std::clamp<long>(left.count(), 0, 50)));
-      if (ready > 0) {
-        char buf[4096];
-        const ssize_t n = ::read(fd_, buf, sizeof buf);
-        if (n <= 0) return false;
-        pending_.append(buf, static_cast<std::size_t>(n));
-        continue;
-      }
-      if (left.count() <= 0) return false;
-    }
-  }
-  bool said(const std::string& line) {
-    wait_line("\x01", 0ms);  // drain what is there
-    return std::find(lines_.begin(), lines_.end(), line) != lines_.end();
-  }
-
-  // SIGKILL; returns whether the child was still running when killed.
-  bool kill() {
-    const bool running = ::waitpid(pid_, nullptr, WNOHANG) == 0;
-    ::kill(pid_, SIGKILL);
-    int status = 0;
-    ::waitpid(pid_, &status, 0);
-    pid_ = -1;
-    return running;
-  }
-  // Waits for the child to exit on its own; returns its exit status.
-  int wait() {
-    int status = 0;
-    ::waitpid(pid_, &status, 0);
-    pid_ = -1;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  }
-
- private:
-  pid_t pid_ = -1;
-  int fd_ = -1;
-  std::string pending_;
-  std::vector<std::string> lines_;
+  explicit Child(std::vector<std::string> args)
+      : ChildProcess(PORTAL_PROJECTIONS_CRASH_CHILD, std::move(args)) {}
 };
 
 class ProjectionsCrashTest : public ::testing::Test {
