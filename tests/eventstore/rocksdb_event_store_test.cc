@@ -978,6 +978,56 @@ TEST_F(RocksDbEventStoreTest, AFailedSyncFailsTheAppendsWaitingForItAndEveryLate
   EXPECT_EQ((*reopened)->last_position(), 11u);
 }
 
+TEST_F(RocksDbEventStoreTest, FailingReadsOfTableFilesAreIOErrorsAndNothingIsLostOrStuck) {
+  // A disk that fails reads (a bad sector under a table file): what needs those
+  // reads fails with an I/O error, never with wrong data; the store does not stop
+  // taking appends for it, and once reads work again everything is there.
+  auto disk = std::make_shared<test::FaultyFileSystem>();
+  RocksDbOptions options;
+  options.file_system = disk;
+  {
+    auto opened = RocksDbEventStore::open(dir_, options);
+    ASSERT_TRUE(opened.ok()) << opened.status().to_string();
+    for (int i = 0; i < 300; ++i)
+      append_ok(**opened,
+                make_request({make_write("item-" + std::to_string(i % 10), ExpectedVersion::any())}));
+    ASSERT_TRUE((*opened)->close().ok());  // the store flushes on close: all of it in table files
+  }
+  auto opened = RocksDbEventStore::open(dir_, options);  // fresh caches
+  ASSERT_TRUE(opened.ok()) << opened.status().to_string();
+  RocksDbEventStore& store = **opened;
+
+  disk->fail_table_reads();
+  auto all = store.read_all(1, 300);
+  ASSERT_FALSE(all.ok()) << "read_all answered from a disk that fails reads";
+  EXPECT_EQ(all.status().code(), StatusCode::kIOError) << all.status().to_string();
+  EXPECT_THAT(all.status().message(), HasSubstr("input/output error"));
+  auto stream = store.read_stream("item-3", Direction::kForward, 0, 100);
+  ASSERT_FALSE(stream.ok());
+  EXPECT_EQ(stream.status().code(), StatusCode::kIOError) << stream.status().to_string();
+  auto head = store.stream_head("item-4");
+  ASSERT_FALSE(head.ok());
+  EXPECT_EQ(head.status().code(), StatusCode::kIOError) << head.status().to_string();
+  const AppendRequest needs_a_head = make_request({make_write("item-3", ExpectedVersion::exact(29))});
+  auto refused = store.append(needs_a_head);
+  ASSERT_FALSE(refused.ok()) << "an append was decided on a head that could not be read";
+  EXPECT_EQ(refused.status().code(), StatusCode::kIOError) << refused.status().to_string();
+  EXPECT_TRUE(store.health().ok()) << "a failed read does not stop the store: " << store.health().to_string();
+
+  disk->heal();
+  const std::vector<RecordedEvent> events = read_all_ok(store, 1, 300);
+  ASSERT_EQ(events.size(), 300u);
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    EXPECT_EQ(events[i].position, i + 1);
+    EXPECT_EQ(events[i].stream, "item-" + std::to_string(i % 10));
+  }
+  auto appended = store.append(needs_a_head);
+  ASSERT_TRUE(appended.ok()) << appended.status().to_string();
+  EXPECT_FALSE(appended->deduplicated) << "the refused append had been recorded";
+  EXPECT_EQ(appended->first_position, 301u);
+  EXPECT_TRUE(store.close().ok());
+}
+
 TEST_F(RocksDbEventStoreTest, ReadOnlyOpenReadsButRefusesAppends) {
   auto store = open_store();
   ASSERT_NE(store, nullptr);
