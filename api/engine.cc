@@ -51,13 +51,20 @@ constexpr const char* kConflictMessage = "Concurrent changes kept conflicting; t
 // ---------------------------------------------------------------------------
 // Store errors as the domain's error kinds, with what the user should do.
 
-Error store_error(const es::Status& s, const std::string& doing) {
+// store: the open store the error came from, if any. An I/O error that left it
+// healthy was a failed read (the store stops only after a failed write or sync):
+// trying again may work.
+Error store_error(const es::Status& s, const std::string& doing, const es::EventStore* store = nullptr) {
   const std::string detail = " (" + s.to_string() + ")";
   switch (s.code()) {
     case es::StatusCode::kUnavailable:
       return Error::unavailable("The event store is closed or shutting down while " + doing +
                                 "; try again later." + detail);
     case es::StatusCode::kIOError:
+      if (store != nullptr && store->health().ok()) {
+        return Error::unavailable("The disk failed a read of the event store while " + doing +
+                                  "; try again, and repair the disk if it keeps failing." + detail);
+      }
       return Error::unavailable("The disk refused the event store while " + doing +
                                 "; free space or repair the disk, then reopen the engine (restart portald): "
                                 "after a failed write or sync the store takes no more commands until it is "
@@ -417,7 +424,7 @@ class AggregateLoader {
   // the stream's head.
   Expected<Loaded> load_current(const std::string& stream) {
     auto head = store_.stream_head(stream);
-    if (!head.ok()) return store_error(head.status(), "reading the head of " + stream);
+    if (!head.ok()) return store_error(head.status(), "reading the head of " + stream, &store_);
     if (auto hit = cache_.get(stream); hit && hit->version == *head) return *std::move(hit);
     auto loaded = load_once(stream, &*head);
     // A load already under way may have read the stream before our head.
@@ -531,7 +538,7 @@ class AggregateLoader {
     // yet (a command's new ids) costs one lookup instead of a scan, and the last page
     // ends at the head.
     es::Result<Head> head = known_head ? es::Result<Head>(*known_head) : store_.stream_head(stream);
-    if (!head.ok()) return store_error(head.status(), "reading the head of " + stream);
+    if (!head.ok()) return store_error(head.status(), "reading the head of " + stream, &store_);
     std::optional<std::uint64_t> version;
     std::optional<std::uint64_t> snapshot_version;
     // A stream shorter than snapshot_every events has no snapshot to look up. A
@@ -549,7 +556,7 @@ class AggregateLoader {
       auto page =
           store_.read_stream(stream, es::Direction::kForward, from,
                              static_cast<std::size_t>(std::min<std::uint64_t>(kReadPage, **head - from + 1)));
-      if (!page.ok()) return store_error(page.status(), "reading " + stream);
+      if (!page.ok()) return store_error(page.status(), "reading " + stream, &store_);
       if (page->empty()) {
         return Error::data_loss("The head of " + stream + " is version " + std::to_string(**head) +
                                 " but its events from version " + std::to_string(from) +
@@ -897,12 +904,13 @@ struct Engine::Impl {
 // actor metadata, the tokens re-derived from the command id.
 Expected<std::optional<CommandResult>> Engine::Impl::committed_outcome(const es::CommandId& command_id) {
   auto found = store->find_command(command_id);
-  if (!found.ok()) return store_error(found.status(), "looking up command " + command_id.to_hex());
+  if (!found.ok())
+    return store_error(found.status(), "looking up command " + command_id.to_hex(), store.get());
   if (!found->has_value()) return std::optional<CommandResult>();
   const es::AppendResult& appended = **found;
   const std::string doing = "reading the first event of command " + command_id.to_hex();
   auto first = store->read_all(appended.first_position, 1);
-  if (!first.ok()) return store_error(first.status(), doing);
+  if (!first.ok()) return store_error(first.status(), doing, store.get());
   if (first->empty() || first->front().command_id != command_id) {
     return store_error(es::Status::not_found("no event of this command at position " +
                                              std::to_string(appended.first_position)),
@@ -1048,7 +1056,7 @@ Expected<CommandResult> Engine::Impl::execute(const domain::Command& command, co
       auto prior = committed_outcome(command_id);
       if (prior.ok() && prior->has_value()) return std::move(*prior.value());
     }
-    return store_error(status, "recording the command");
+    return store_error(status, "recording the command", store.get());
   }
   return Error::aborted(kConflictMessage);
 }
@@ -1063,6 +1071,7 @@ Expected<std::unique_ptr<Engine>> Engine::open(const std::string& dir, const Eng
   es::RocksDbOptions store_options;
   store_options.durability = options.durability;
   store_options.log_prefill_bytes = options.log_prefill_bytes;
+  store_options.file_system = options.file_system;
   store_options.clock = options.clock;
   auto store = es::RocksDbEventStore::open((fs::path(dir) / "store").string(), store_options);
   if (!store.ok()) return store_error(store.status(), "opening the event store in " + dir);

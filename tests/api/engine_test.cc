@@ -3,6 +3,7 @@
 // client removal, token expiry, and the races DESIGN.md section 4 names.
 #include "portal/api/engine.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
@@ -17,6 +18,7 @@
 #include <thread>
 #include <vector>
 
+#include "faulty_file_system.h"
 #include "portal/domain/messages.h"
 #include "portal/domain/snapshot.h"
 #include "temp_dir.h"
@@ -82,6 +84,8 @@ class EngineTest : public ::testing::Test {
     o.clock = [this] { return now_.fetch_add(1); };
     o.snapshot_every = snapshot_every_;
     o.log_prefill_bytes = log_prefill_bytes_;
+    o.file_system = file_system_;
+    o.projections = projections_;
     return o;
   }
 
@@ -250,6 +254,8 @@ class EngineTest : public ::testing::Test {
   int max_attempts_ = EngineOptions{}.max_attempts;
   es::Durability durability_ = es::Durability::kBuffered;
   std::size_t log_prefill_bytes_ = EngineOptions{}.log_prefill_bytes;
+  std::shared_ptr<rocksdb::FileSystem> file_system_;
+  bool projections_ = EngineOptions{}.projections;
   std::atomic<d::Timestamp> now_{kStart};
   d::UserId staff_id_ = random_uuid();
   std::unique_ptr<Engine> engine_;
@@ -569,6 +575,47 @@ TEST_F(EngineTest, AdminsRemovingEachOtherNeverLeaveTheProviderWithoutAConfirmed
         << "round " << round << ": " << describe(loser);
     ASSERT_EQ(provider(p.id).confirmed_admins(), 1) << "round " << round;
   }
+}
+
+// A disk that fails: the error says what to do. A failed read leaves the store
+// taking commands (try again); a failed write stops it until it is reopened.
+TEST_F(EngineTest, ADiskThatFailsReadsOrWritesGetsAnErrorThatSaysWhatToDo) {
+  auto disk = std::make_shared<es::test::FaultyFileSystem>();
+  file_system_ = disk;
+  projections_ = false;  // the read models would meet the same faults; not the subject here
+  reopen();
+  const Provider p = set_up_provider(register_user("owner@acme.example"), "owner@acme.example");
+  reopen();  // the store flushes on close: the provider is in table files, the caches cold
+  const d::UpdateProvider rename{p.id, "Renamed", "Acme IT Ltd", "billing@acme.example"};
+
+  disk->fail_table_reads();
+  auto read = engine_->provider(p.id);
+  ASSERT_FALSE(read.ok()) << "a state was answered from a disk that fails reads";
+  EXPECT_EQ(read.error().kind, d::ErrorKind::kUnavailable);
+  EXPECT_THAT(read.error().message,
+              ::testing::HasSubstr("The disk failed a read of the event store while reading"));
+  EXPECT_THAT(read.error().message,
+              ::testing::HasSubstr("try again, and repair the disk if it keeps failing"));
+  auto command = engine_->execute(rename, as(p.owner));
+  ASSERT_FALSE(command.ok());
+  EXPECT_EQ(command.error().kind, d::ErrorKind::kUnavailable);
+  EXPECT_THAT(command.error().message, ::testing::HasSubstr("try again"));
+
+  disk->heal();
+  must(rename, as(p.owner));
+  EXPECT_EQ(provider(p.id).name, "Renamed");
+
+  disk->fill();
+  auto full =
+      engine_->execute(d::UpdateProvider{p.id, "Full", "Acme IT Ltd", "billing@acme.example"}, as(p.owner));
+  ASSERT_FALSE(full.ok()) << "a command was acknowledged on a full disk";
+  EXPECT_EQ(full.error().kind, d::ErrorKind::kUnavailable);
+  EXPECT_THAT(full.error().message,
+              ::testing::HasSubstr("free space or repair the disk, then reopen the engine"));
+  engine_.reset();  // closing may report the failure again
+  file_system_ = nullptr;
+  open();
+  EXPECT_EQ(provider(p.id).name, "Renamed");
 }
 
 // EngineOptions::log_prefill_bytes reaches the store: with sync durability its

@@ -30,6 +30,9 @@ struct EngineOptions {
   // (eventstore::RocksDbOptions::log_prefill_bytes). 0 on copy-on-write file
   // systems (btrfs, zfs), where they gain nothing.
   std::size_t log_prefill_bytes = eventstore::RocksDbOptions{}.log_prefill_bytes;
+  // The file system under the event store (eventstore::RocksDbOptions::file_system):
+  // RocksDB's default when unset.
+  std::shared_ptr<rocksdb::FileSystem> file_system;
   // UTC microseconds; injectable for tests (token expiry without sleeping).
   std::function<std::int64_t()> clock;
   // Aggregates kept in memory.
