@@ -274,7 +274,6 @@ Expected<ProviderState> decode_provider_snapshot(std::string_view bytes) {
       out.key = str(u->key());
     }
   }
-  s.index_users();
   if (const auto* clients = p.clients()) {
     s.clients.reserve(clients->size());
     for (const fb::ClientLinkSnapshot* c : *clients) {
@@ -287,6 +286,7 @@ Expected<ProviderState> decode_provider_snapshot(std::string_view bytes) {
       out.creation_date = c->creation_date();
     }
   }
+  s.index();
   s.creation_date = p.creation_date();
   return s;
 }

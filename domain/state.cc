@@ -20,9 +20,9 @@ std::map<PlanType, int> seat_map(const std::vector<fb::PlanSeatMinimum>& minimum
   return out;
 }
 
-std::shared_ptr<const ProviderUserIndex::Level> index_level(const SharedChunks<ProviderUser>& users,
-                                                            std::size_t from, std::size_t to) {
-  auto level = std::make_shared<ProviderUserIndex::Level>();
+std::shared_ptr<const ProviderUserLevel> index_level(const SharedChunks<ProviderUser>& users,
+                                                     std::size_t from, std::size_t to) {
+  auto level = std::make_shared<ProviderUserLevel>();
   level->from = from;
   level->to = to;
   level->by_email.reserve(to - from);
@@ -34,54 +34,76 @@ std::shared_ptr<const ProviderUserIndex::Level> index_level(const SharedChunks<P
   return level;
 }
 
-}  // namespace
-
-void ProviderState::index_users() {
-  if (user_index != nullptr && user_index->covered() > users.size()) user_index = nullptr;  // users removed
-  const std::size_t covered = user_index != nullptr ? user_index->covered() : 0;
-  if (users.size() == covered || (user_index != nullptr && users.size() - covered < ProviderUserIndex::kTail))
-    return;
-  auto index = std::make_shared<ProviderUserIndex>();
-  if (user_index != nullptr) index->levels = user_index->levels;
-  auto& levels = index->levels;
-  levels.push_back(index_level(users, covered, users.size()));
-  auto size = [](const auto& level) { return level->to - level->from; };
-  while (levels.size() >= 2 &&
-         size(levels.back()) * ProviderUserIndex::kMergeRatio >= size(levels[levels.size() - 2])) {
-    const std::size_t from = levels[levels.size() - 2]->from, to = levels.back()->to;
-    levels.pop_back();
-    levels.back() = index_level(users, from, to);
+std::shared_ptr<const ClientLinkLevel> index_level(const SharedChunks<ClientLink>& clients, std::size_t from,
+                                                   std::size_t to) {
+  auto level = std::make_shared<ClientLinkLevel>();
+  level->from = from;
+  level->to = to;
+  level->by_id.reserve(to - from);
+  level->by_organization.reserve(to - from);
+  for (std::size_t i = from; i < to; ++i) {
+    level->by_id.emplace(clients[i].id, static_cast<std::uint32_t>(i));
+    level->by_organization.emplace(clients[i].organization_id, static_cast<std::uint32_t>(i));
   }
-  user_index = std::move(index);
+  return level;
 }
 
-namespace {
+// Brings `index` up to date with `elements` (see LeveledIndex).
+template <class Level, class Elements>
+void update_index(std::shared_ptr<const LeveledIndex<Level>>& index, const Elements& elements) {
+  using Index = LeveledIndex<Level>;
+  if (index != nullptr && index->covered() > elements.size()) index = nullptr;  // elements removed
+  const std::size_t covered = index != nullptr ? index->covered() : 0;
+  if (elements.size() == covered || (index != nullptr && elements.size() - covered < Index::kTail)) return;
+  auto updated = std::make_shared<Index>();
+  if (index != nullptr) updated->levels = index->levels;
+  auto& levels = updated->levels;
+  levels.push_back(index_level(elements, covered, elements.size()));
+  auto size = [](const auto& level) { return level->to - level->from; };
+  while (levels.size() >= 2 && size(levels.back()) * Index::kMergeRatio >= size(levels[levels.size() - 2])) {
+    const std::size_t from = levels[levels.size() - 2]->from, to = levels.back()->to;
+    levels.pop_back();
+    levels.back() = index_level(elements, from, to);
+  }
+  index = std::move(updated);
+}
 
-// The index's answer if it is one (checked against the user it names), else a scan
-// of the users it does not cover (all of them without an index).
-template <class Map, class Key, class Match>
-std::optional<std::size_t> indexed_position(const ProviderState& s, const Map ProviderUserIndex::Level::*map,
-                                            const Key& key, Match match) {
+// The index's answer if it is one (checked against the element it names), else a
+// scan of the elements it does not cover (all of them without an index).
+template <class Level, class Elements, class Map, class Key, class Match>
+std::optional<std::size_t> indexed_position(const std::shared_ptr<const LeveledIndex<Level>>& index,
+                                            const Elements& elements, const Map Level::*map, const Key& key,
+                                            Match match) {
   std::size_t from = 0;
-  if (s.user_index != nullptr && s.user_index->covered() <= s.users.size()) {
-    for (const auto& level : s.user_index->levels) {
+  if (index != nullptr && index->covered() <= elements.size()) {
+    for (const auto& level : index->levels) {
       const Map& m = (*level).*map;
-      if (auto it = m.find(key); it != m.end() && it->second < s.users.size() && match(s.users[it->second])) {
+      if (auto it = m.find(key);
+          it != m.end() && it->second < elements.size() && match(elements[it->second])) {
         return it->second;
       }
     }
-    from = s.user_index->covered();
+    from = index->covered();
   }
-  for (std::size_t i = from; i < s.users.size(); ++i)
-    if (match(s.users[i])) return i;
+  for (std::size_t i = from; i < elements.size(); ++i)
+    if (match(elements[i])) return i;
   return std::nullopt;
 }
 
 }  // namespace
 
+void ProviderState::index() {
+  update_index(user_index, users);
+  update_index(client_index, clients);
+}
+
 std::optional<std::size_t> ProviderState::user_position(const ProviderUserId& id) const {
-  return indexed_position(*this, &ProviderUserIndex::Level::by_id, id,
+  return indexed_position(user_index, users, &ProviderUserLevel::by_id, id,
                           [&](const ProviderUser& u) { return u.id == id; });
+}
+std::optional<std::size_t> ProviderState::client_position(const ProviderOrganizationId& id) const {
+  return indexed_position(client_index, clients, &ClientLinkLevel::by_id, id,
+                          [&](const ClientLink& c) { return c.id == id; });
 }
 
 const ProviderUser* ProviderState::user(const ProviderUserId& id) const {
@@ -92,15 +114,18 @@ const ProviderUser* ProviderState::user_by_user_id(const UserId& user_id) const 
   return find_in(users, [&](const ProviderUser& u) { return u.user_id == user_id; });
 }
 const ProviderUser* ProviderState::user_by_email(std::string_view lower_email) const {
-  const auto i = indexed_position(*this, &ProviderUserIndex::Level::by_email, lower_email,
+  const auto i = indexed_position(user_index, users, &ProviderUserLevel::by_email, lower_email,
                                   [&](const ProviderUser& u) { return u.email == lower_email; });
   return i ? &users[*i] : nullptr;
 }
 const ClientLink* ProviderState::client(const ProviderOrganizationId& id) const {
-  return find_in(clients, [&](const ClientLink& c) { return c.id == id; });
+  const auto i = client_position(id);
+  return i ? &clients[*i] : nullptr;
 }
 const ClientLink* ProviderState::client_by_organization(const OrganizationId& id) const {
-  return find_in(clients, [&](const ClientLink& c) { return c.organization_id == id; });
+  const auto i = indexed_position(client_index, clients, &ClientLinkLevel::by_organization, id,
+                                  [&](const ClientLink& c) { return c.organization_id == id; });
+  return i ? &clients[*i] : nullptr;
 }
 int ProviderState::confirmed_admins() const {
   return static_cast<int>(std::count_if(users.begin(), users.end(), [](const ProviderUser& u) {
@@ -233,13 +258,11 @@ void evolve(ProviderState& s, const EventPayload& e, Timestamp at) {
   };
   struct Reindex {
     ProviderState& s;
-    ~Reindex() { s.index_users(); }
+    ~Reindex() { s.index(); }
   } reindex{s};
   auto client = [&](const ProviderOrganizationId& id) -> ClientLink* {
-    for (std::size_t i = 0; i < s.clients.size(); ++i) {
-      if (s.clients[i].id == id) return &s.clients.mutable_at(i);
-    }
-    return nullptr;
+    const auto i = s.client_position(id);
+    return i ? &s.clients.mutable_at(*i) : nullptr;
   };
   switch (e.type) {
     case T::ProviderInvited: {
@@ -346,7 +369,7 @@ void evolve(ProviderState& s, const EventPayload& e, Timestamp at) {
     }
     case T::ProviderOrganizationRemoved: {
       const auto id = e.AsProviderOrganizationRemoved()->provider_organization_id;
-      s.clients.erase_if([&](const ClientLink& c) { return c.id == id; });
+      if (s.clients.erase_if([&](const ClientLink& c) { return c.id == id; }) > 0) s.client_index = nullptr;
       break;
     }
     case T::ProviderOrganizationUpdated: {

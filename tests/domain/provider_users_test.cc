@@ -1,8 +1,10 @@
 // A provider's users looked up by email and by id (ProviderState::user_by_email,
-// user, user_position) through the index that copies of the state share: every
-// user is found whatever its place (covered by the index or added after it), a
-// removal moves users and is still answered right, a copy taken earlier answers
-// for its own users only, and a snapshot's state answers the same.
+// user, user_position), and its clients by link id and by organization id
+// (client, client_by_organization, client_position), through the indexes that
+// copies of the state share: every user and client is found whatever its place
+// (covered by the index or added after it), a removal moves them and is still
+// answered right, a copy taken earlier answers for its own only, and a
+// snapshot's state answers the same.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -198,6 +200,85 @@ TEST(ProviderUsers, ClientsChangedInACopyStayAsTheyWereInTheOriginal) {
     EXPECT_EQ(c->seats, 10);
   }
   EXPECT_EQ(before.client_by_organization(id_of(3'000'000 + kClients + 1)), nullptr);
+}
+
+void remove_client(ProviderState& s, std::uint64_t n) {
+  fb::ProviderOrganizationRemovedT removed;
+  removed.provider_organization_id = id_of(2'000'000 + n);
+  removed.organization_id = id_of(3'000'000 + n);
+  apply(s, std::move(removed));
+}
+
+void rename_client(ProviderState& s, std::uint64_t n, const std::string& name) {
+  fb::ProviderOrganizationUpdatedT updated;
+  updated.provider_organization_id = id_of(2'000'000 + n);
+  updated.organization_id = id_of(3'000'000 + n);
+  updated.name = name;
+  updated.seats = 12;
+  apply(s, std::move(updated));
+}
+
+// Every client 1..n except `gone` is found by link id and by organization id, and
+// is the right one; the absent ones are not found.
+void expect_clients(const ProviderState& s, std::uint64_t n, const std::vector<std::uint64_t>& gone = {}) {
+  for (std::uint64_t i = 1; i <= n; ++i) {
+    const bool present = std::find(gone.begin(), gone.end(), i) == gone.end();
+    const ClientLink* by_id = s.client(id_of(2'000'000 + i));
+    const ClientLink* by_org = s.client_by_organization(id_of(3'000'000 + i));
+    if (!present) {
+      EXPECT_EQ(by_id, nullptr) << "removed client " << i << " found by id";
+      EXPECT_EQ(by_org, nullptr) << "removed client " << i << " found by organization";
+      continue;
+    }
+    ASSERT_NE(by_id, nullptr) << "client " << i << " not found by id";
+    ASSERT_EQ(by_id, by_org) << "client " << i;
+    EXPECT_EQ(by_id->organization_id, id_of(3'000'000 + i));
+  }
+  EXPECT_EQ(s.client(id_of(2'000'000 + n + 1)), nullptr);
+  EXPECT_EQ(s.client_by_organization(id_of(3'000'000 + n + 1)), nullptr);
+}
+
+TEST(ProviderUsers, ALargeProvidersClientsAreIndexedAndFoundThroughRemovalsRenamesAndCopies) {
+  ProviderState s;
+  s.exists = true;
+  constexpr std::uint64_t kClients = 12 * ClientLinkIndex::kTail + 31;  // two levels and a tail
+  std::size_t most_levels = 0;
+  for (std::uint64_t i = 1; i <= kClients; ++i) {
+    add_client(s, i, 10);
+    ASSERT_NE(s.client_index, nullptr);
+    most_levels = std::max(most_levels, s.client_index->levels.size());
+    ASSERT_LT(s.clients.size() - s.client_index->covered(), ClientLinkIndex::kTail) << "after client " << i;
+    if (i % 211 == 0) expect_clients(s, i);
+  }
+  EXPECT_GE(most_levels, 2u);
+  expect_clients(s, kClients);
+  const ProviderState before = s;  // shares its clients and index with s
+
+  // A rename through the index reaches the right client only.
+  rename_client(s, 700, "Client 700 (renamed)");
+  EXPECT_EQ(s.client(id_of(2'000'000 + 700))->name, "Client 700 (renamed)");
+  EXPECT_EQ(s.client(id_of(2'000'000 + 701))->name, "Client 701");
+  // Removals move every client after them.
+  remove_client(s, 2);
+  remove_client(s, 2900);
+  remove_client(s, kClients);
+  expect_clients(s, kClients, {2, 2900, kClients});
+  for (std::uint64_t i = kClients + 1; i <= kClients + 300; ++i) add_client(s, i, 5);
+  expect_clients(s, kClients + 300, {2, 2900, kClients});
+  EXPECT_EQ(s.client(id_of(2'000'000 + 700))->name, "Client 700 (renamed)");
+
+  // The copy taken before is untouched.
+  expect_clients(before, kClients);
+  EXPECT_EQ(before.client(id_of(2'000'000 + 700))->name, "Client 700");
+
+  // A snapshot's state answers the same, and keeps growing from there.
+  auto decoded = decode_provider_snapshot(encode_snapshot(s));
+  ASSERT_TRUE(decoded.ok()) << decoded.error().message;
+  expect_clients(decoded.value(), kClients + 300, {2, 2900, kClients});
+  ASSERT_NE(decoded.value().client_index, nullptr);
+  ProviderState grown = decoded.value();
+  for (std::uint64_t i = kClients + 301; i <= kClients + 600; ++i) add_client(grown, i, 5);
+  expect_clients(grown, kClients + 600, {2, 2900, kClients});
 }
 
 TEST(ProviderUsers, ASnapshotsStateFindsEveryUser) {

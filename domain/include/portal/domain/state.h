@@ -55,32 +55,45 @@ struct ClientLink {
   Timestamp creation_date = 0;
 };
 
-// Where a provider's users sit in ProviderState::users, by email and by id, for
-// the first covered() users: levels of immutable maps, shared by copies of the
-// state, each covering the users after the level before it. The users added after
-// the last level (fewer than kTail) are looked up one by one; once kTail of them
-// have gathered they become a level, and a level is merged into the one before it
-// once it holds an eighth as many users (as in a log-structured merge tree). An
-// added user is thus indexed a bounded number of times, however large the
-// provider, and a lookup checks one map per level (a few) and at most kTail users.
-// A removal moves users: the index is then built again. A user's email and id
-// never change, so an entry stays true.
-struct ProviderUserIndex {
+// Where the elements of a SharedChunks sit, by keys that never change, for the
+// first covered() elements: levels of immutable maps, shared by copies of the
+// state, each covering the elements after the level before it. The elements added
+// after the last level (fewer than kTail) are looked up one by one; once kTail of
+// them have gathered they become a level, and a level is merged into the one before
+// it once it holds an eighth as many elements (as in a log-structured merge tree).
+// An added element is thus indexed a bounded number of times, however large the
+// provider, and a lookup checks one map per level (a few) and at most kTail
+// elements. A removal moves elements: the index is then built again.
+template <class LevelT>
+struct LeveledIndex {
+  using Level = LevelT;
   static constexpr std::size_t kTail = 256;
   static constexpr std::size_t kMergeRatio = 8;
-  struct StringHash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-  };
-  struct Level {
-    std::size_t from = 0, to = 0;  // users [from, to)
-    std::unordered_map<std::string, std::uint32_t, StringHash, std::equal_to<>> by_email;
-    std::unordered_map<ProviderUserId, std::uint32_t> by_id;
-  };
-  std::vector<std::shared_ptr<const Level>> levels;  // oldest users first
+  std::vector<std::shared_ptr<const Level>> levels;  // oldest elements first
 
   std::size_t covered() const { return levels.empty() ? 0 : levels.back()->to; }
 };
+
+struct StringKeyHash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
+
+// A provider's users by email and by id (a user's email and id never change).
+struct ProviderUserLevel {
+  std::size_t from = 0, to = 0;  // users [from, to)
+  std::unordered_map<std::string, std::uint32_t, StringKeyHash, std::equal_to<>> by_email;
+  std::unordered_map<ProviderUserId, std::uint32_t> by_id;
+};
+using ProviderUserIndex = LeveledIndex<ProviderUserLevel>;
+
+// A provider's client links by link id and by organization id.
+struct ClientLinkLevel {
+  std::size_t from = 0, to = 0;  // clients [from, to)
+  std::unordered_map<ProviderOrganizationId, std::uint32_t> by_id;
+  std::unordered_map<OrganizationId, std::uint32_t> by_organization;
+};
+using ClientLinkIndex = LeveledIndex<ClientLinkLevel>;
 
 struct ProviderState {
   bool exists = false;
@@ -96,13 +109,15 @@ struct ProviderState {
   SharedChunks<ProviderUser> users;  // grows with the provider: copies share it
   std::shared_ptr<const ProviderUserIndex> user_index;  // see index_users()
   SharedChunks<ClientLink> clients;                     // copies share it too
+  std::shared_ptr<const ClientLinkIndex> client_index;  // see index()
   Timestamp creation_date = 0;
 
-  // Brings user_index up to date after `users` changed (evolve and snapshot
-  // decoding call it): a level for every kTail users added, all of it again after
-  // a removal.
-  void index_users();
+  // Brings user_index and client_index up to date after `users` or `clients`
+  // changed (evolve and snapshot decoding call it): a level for every kTail
+  // elements added, all of it again after a removal.
+  void index();
   std::optional<std::size_t> user_position(const ProviderUserId& id) const;
+  std::optional<std::size_t> client_position(const ProviderOrganizationId& id) const;
   const ProviderUser* user(const ProviderUserId& id) const;
   const ProviderUser* user_by_user_id(const UserId& user_id) const;
   const ProviderUser* user_by_email(std::string_view lower_email) const;
