@@ -1,6 +1,7 @@
-// commands_bench: throughput of commands through portal::Engine and the cost of a
-// cold aggregate load, each throughput measured beside its storage ceiling (plain
-// RocksDB writing one event per write, as in eventstore_bench) in the same run.
+// commands_bench: throughput of commands through portal::Engine, the cost of a
+// cold aggregate load, and a client command on a small and on a large provider,
+// each throughput measured beside its storage ceiling (plain RocksDB writing one
+// event per write, as in eventstore_bench) in the same run.
 //
 //   commands_bench [--runs N] [--out FILE] [--dir DIR] [--quick]
 //
@@ -50,6 +51,9 @@ struct Config : bench::CommonFlags {
   std::size_t item_orgs = 10;        // organizations whose items the callers edit
   std::size_t items_per_caller = 4;  // each caller's own items, edited in turn
   std::size_t item_edits_per_caller = 300;
+  std::size_t small_provider_clients = 50;    // update_client_us: a provider of this many clients
+  std::size_t large_provider_clients = 8000;  // and one of this many
+  std::size_t client_updates = 4000;          // UpdateClientOrg timed on each
 
   // The plain-RocksDB ceiling, as in eventstore_bench.
   std::size_t raw_streams = 1000;
@@ -78,6 +82,8 @@ Config parse_args(int argc, char** argv) {
     cfg.item_edits_per_caller = 50;
     cfg.raw_buffered_writes = 20'000;
     cfg.raw_sync_writes_per_writer = 100;
+    cfg.large_provider_clients = 1000;
+    cfg.client_updates = 500;
   }
   return cfg;
 }
@@ -378,6 +384,41 @@ ColdLoadFigure cold_load(const Config& cfg, const std::string& dir, const ColdLo
 }
 
 // ---------------------------------------------------------------------------
+// A client command on a small and on a large provider: a provider of `clients`
+// client organizations (set up untimed), then client_updates UpdateClientOrg on
+// clients spread over all of them, one caller, buffered. Microseconds per command:
+// how a command's cost grows with the provider it touches.
+
+double update_client_us(const Config& cfg, const std::string& dir, std::size_t clients) {
+  auto engine = open_engine(dir, es::Durability::kBuffered);
+  auto run = [&](const d::Command& c, const d::Actor& a) {
+    return unwrap(engine->execute(c, a), d::command_name(c));
+  };
+  const d::UserId owner = random_uuid();
+  run(d::RegisterUser{owner, "owner@large.example", "Owner"}, as(owner));
+  auto invited =
+      run(d::InviteProvider{d::ProviderType::kMsp, "owner@large.example", {}}, d::Actor{{}, true, 0, ""});
+  const d::ProviderId id = invited.created_ids.at(0);
+  run(d::SetupProvider{id, invited.tokens.at(0), "Large", "", "billing@large.example", kKey}, as(owner));
+  std::vector<d::ProviderOrganizationId> links;
+  for (std::size_t i = 0; i < clients; ++i) {
+    links.push_back(run(d::AddClientOrg{id, std::nullopt, "Client " + std::to_string(i),
+                                        "boss@client.example", d::PlanType::kTeamsMonthly, 10, "Default"},
+                        as(owner))
+                        .created_ids.at(1));
+  }
+  const auto t0 = bench::Clock::now();
+  for (std::size_t k = 0; k < cfg.client_updates; ++k) {
+    run(d::UpdateClientOrg{id, links[(k * 7919) % links.size()], "Renamed " + std::to_string(k),
+                           static_cast<int>(11 + k % 5)},
+        as(owner));
+  }
+  const double us = bench::seconds_since(t0) * 1e6 / static_cast<double>(cfg.client_updates);
+  engine->close();
+  return us;
+}
+
+// ---------------------------------------------------------------------------
 // Plain RocksDB: the ceiling, as in eventstore_bench (bench_support.h). The
 // values are the stored records (envelope + checksum) of 200-byte-payload events
 // as our store writes them.
@@ -501,6 +542,10 @@ void print_table(const std::map<std::string, double>& m, const Config& cfg) {
   bench::print_rows({"figure", "ours", "raw rocksdb", "ratio", "target", "result"}, rows);
   std::printf("\n%zu of %zu targets met. Cold load: the raw column is read_stream alone on a fresh store.\n",
               bench::targets_met(kTargets, m), std::size(kTargets));
+  std::printf("UpdateClientOrg: %.1f us on a provider of %zu clients, %.1f us on one of %zu (%.2fx).\n",
+              at("update_client_us_small_provider"), cfg.small_provider_clients,
+              at("update_client_us_large_provider"), cfg.large_provider_clients,
+              at("ratio_large_vs_small_provider"));
 }
 
 }  // namespace
@@ -565,6 +610,18 @@ int main(int argc, char** argv) {
     const ColdLoadFigure cold = cold_load(cfg, dir.path(), setup);
     samples.record("cold_load_us_1000_events", cold.load_us);
     samples.record("cold_load_store_read_us", cold.store_read_us);
+
+    bench::progress(run, cfg.runs, "update_client_us_small_provider and update_client_us_large_provider");
+    double small = 0, large = 0;
+    for (int side = 0; side < 2; ++side) {
+      const bool small_now = (side == 0) == ours_first;
+      bench::ScratchDir provider_dir(tag + (small_now ? "-small-provider" : "-large-provider"));
+      (small_now ? small : large) = update_client_us(
+          cfg, provider_dir.path(), small_now ? cfg.small_provider_clients : cfg.large_provider_clients);
+    }
+    samples.record("update_client_us_small_provider", small);
+    samples.record("update_client_us_large_provider", large);
+    samples.record("ratio_large_vs_small_provider", large / small);
   }
 
   std::map<std::string, double> m = samples.medians();
@@ -575,6 +632,8 @@ int main(int argc, char** argv) {
   m["sync_callers"] = static_cast<double>(cfg.sync_callers);
   m["payload_bytes"] = static_cast<double>(cfg.payload_bytes);
   m["stored_value_bytes"] = static_cast<double>(values[0].size());
+  m["small_provider_clients"] = static_cast<double>(cfg.small_provider_clients);
+  m["large_provider_clients"] = static_cast<double>(cfg.large_provider_clients);
 
   print_table(m, cfg);
   const std::vector<std::string> order = {"commands_per_s_buffered",
@@ -587,6 +646,9 @@ int main(int argc, char** argv) {
                                           "ratio_items_sync_vs_raw",
                                           "cold_load_us_1000_events",
                                           "cold_load_store_read_us",
+                                          "update_client_us_small_provider",
+                                          "update_client_us_large_provider",
+                                          "ratio_large_vs_small_provider",
                                           "events_per_command",
                                           "runs",
                                           "quick",
@@ -596,7 +658,9 @@ int main(int argc, char** argv) {
                                           "commands_timed",
                                           "sync_callers",
                                           "payload_bytes",
-                                          "stored_value_bytes"};
+                                          "stored_value_bytes",
+                                          "small_provider_clients",
+                                          "large_provider_clients"};
   // Counts and rates whole, everything else (ratios, microseconds) to 4 digits.
   bench::write_json(m, order, cfg.out, {.whole_from = 1000, .tenths_from = 1000});
   std::fprintf(stderr, "commands_bench: wrote %s\n", cfg.out.c_str());
