@@ -20,31 +20,13 @@ std::map<PlanType, int> seat_map(const std::vector<fb::PlanSeatMinimum>& minimum
   return out;
 }
 
-std::shared_ptr<const ProviderUserLevel> index_level(const SharedChunks<ProviderUser>& users,
-                                                     std::size_t from, std::size_t to) {
-  auto level = std::make_shared<ProviderUserLevel>();
+template <class Level, class Elements>
+std::shared_ptr<const Level> index_level(const Elements& elements, std::size_t from, std::size_t to) {
+  auto level = std::make_shared<Level>();
   level->from = from;
   level->to = to;
-  level->by_email.reserve(to - from);
-  level->by_id.reserve(to - from);
-  for (std::size_t i = from; i < to; ++i) {
-    level->by_email.emplace(users[i].email, static_cast<std::uint32_t>(i));  // the first one wins,
-    level->by_id.emplace(users[i].id, static_cast<std::uint32_t>(i));        // as in a scan
-  }
-  return level;
-}
-
-std::shared_ptr<const ClientLinkLevel> index_level(const SharedChunks<ClientLink>& clients, std::size_t from,
-                                                   std::size_t to) {
-  auto level = std::make_shared<ClientLinkLevel>();
-  level->from = from;
-  level->to = to;
-  level->by_id.reserve(to - from);
-  level->by_organization.reserve(to - from);
-  for (std::size_t i = from; i < to; ++i) {
-    level->by_id.emplace(clients[i].id, static_cast<std::uint32_t>(i));
-    level->by_organization.emplace(clients[i].organization_id, static_cast<std::uint32_t>(i));
-  }
+  level->reserve(to - from);
+  for (std::size_t i = from; i < to; ++i) level->add(elements[i], static_cast<std::uint32_t>(i));
   return level;
 }
 
@@ -58,12 +40,12 @@ void update_index(std::shared_ptr<const LeveledIndex<Level>>& index, const Eleme
   auto updated = std::make_shared<Index>();
   if (index != nullptr) updated->levels = index->levels;
   auto& levels = updated->levels;
-  levels.push_back(index_level(elements, covered, elements.size()));
+  levels.push_back(index_level<Level>(elements, covered, elements.size()));
   auto size = [](const auto& level) { return level->to - level->from; };
   while (levels.size() >= 2 && size(levels.back()) * Index::kMergeRatio >= size(levels[levels.size() - 2])) {
     const std::size_t from = levels[levels.size() - 2]->from, to = levels.back()->to;
     levels.pop_back();
-    levels.back() = index_level(elements, from, to);
+    levels.back() = index_level<Level>(elements, from, to);
   }
   index = std::move(updated);
 }
@@ -91,6 +73,16 @@ std::optional<std::size_t> indexed_position(const std::shared_ptr<const LeveledI
 }
 
 }  // namespace
+
+void ProviderUserLevel::add(const ProviderUser& u, std::uint32_t position) {
+  by_email.emplace(u.email, position);
+  by_id.emplace(u.id, position);
+}
+
+void ClientLinkLevel::add(const ClientLink& c, std::uint32_t position) {
+  by_id.emplace(c.id, position);
+  by_organization.emplace(c.organization_id, position);
+}
 
 void ProviderState::index() {
   update_index(user_index, users);

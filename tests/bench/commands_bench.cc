@@ -316,24 +316,45 @@ struct ColdLoadSetup {
   d::ProviderId provider;
 };
 
+// A provider set up by its owner with `clients` client organizations (AddClientOrg,
+// new form), on an open engine.
+struct ProviderWithClients {
+  d::ProviderId id;
+  d::UserId owner;
+  std::vector<d::ProviderOrganizationId> links;
+};
+
+ProviderWithClients provider_with_clients(portal::Engine& engine, const std::string& name,
+                                          std::size_t clients) {
+  auto run = [&](const d::Command& c, const d::Actor& a) {
+    return unwrap(engine.execute(c, a), d::command_name(c));
+  };
+  ProviderWithClients p;
+  p.owner = random_uuid();
+  const std::string email = "owner@" + name + ".example";
+  run(d::RegisterUser{p.owner, email, "Owner"}, as(p.owner));
+  auto invited = run(d::InviteProvider{d::ProviderType::kMsp, email, {}}, d::Actor{{}, true, 0, ""});
+  p.id = invited.created_ids.at(0);
+  run(d::SetupProvider{p.id, invited.tokens.at(0), name, "", "billing@" + name + ".example", kKey},
+      as(p.owner));
+  for (std::size_t i = 0; i < clients; ++i) {
+    p.links.push_back(run(d::AddClientOrg{p.id, std::nullopt, "Client " + std::to_string(i),
+                                          "boss@client.example", d::PlanType::kTeamsMonthly, 10, "Default"},
+                          as(p.owner))
+                          .created_ids.at(1));
+  }
+  return p;
+}
+
 ColdLoadSetup build_long_provider(const Config& cfg, const std::string& dir) {
   auto engine = open_engine(dir, es::Durability::kBuffered);
   auto run = [&](const d::Command& c, const d::Actor& a) {
     return unwrap(engine->execute(c, a), d::command_name(c));
   };
-  const d::UserId owner = random_uuid();
-  run(d::RegisterUser{owner, "owner@long.example", "Owner"}, as(owner));
-  auto invited =
-      run(d::InviteProvider{d::ProviderType::kMsp, "owner@long.example", {}}, d::Actor{{}, true, 0, ""});
-  const d::ProviderId id = invited.created_ids.at(0);
-  run(d::SetupProvider{id, invited.tokens.at(0), "Long", "", "billing@long.example", kKey}, as(owner));
-  std::vector<d::ProviderOrganizationId> links;
-  for (std::size_t i = 0; i < cfg.cold_load_clients; ++i) {
-    links.push_back(run(d::AddClientOrg{id, std::nullopt, "Client " + std::to_string(i),
-                                        "boss@client.example", d::PlanType::kTeamsMonthly, 10, "Default"},
-                        as(owner))
-                        .created_ids.at(1));
-  }
+  const ProviderWithClients p = provider_with_clients(*engine, "long", cfg.cold_load_clients);
+  const d::ProviderId& id = p.id;
+  const d::UserId& owner = p.owner;
+  const std::vector<d::ProviderOrganizationId>& links = p.links;
   // Each of these writes one provider event: a busy provider's daily traffic.
   const std::string stream = d::provider_stream(id);
   for (std::size_t i = 0;; ++i) {
@@ -391,27 +412,12 @@ ColdLoadFigure cold_load(const Config& cfg, const std::string& dir, const ColdLo
 
 double update_client_us(const Config& cfg, const std::string& dir, std::size_t clients) {
   auto engine = open_engine(dir, es::Durability::kBuffered);
-  auto run = [&](const d::Command& c, const d::Actor& a) {
-    return unwrap(engine->execute(c, a), d::command_name(c));
-  };
-  const d::UserId owner = random_uuid();
-  run(d::RegisterUser{owner, "owner@large.example", "Owner"}, as(owner));
-  auto invited =
-      run(d::InviteProvider{d::ProviderType::kMsp, "owner@large.example", {}}, d::Actor{{}, true, 0, ""});
-  const d::ProviderId id = invited.created_ids.at(0);
-  run(d::SetupProvider{id, invited.tokens.at(0), "Large", "", "billing@large.example", kKey}, as(owner));
-  std::vector<d::ProviderOrganizationId> links;
-  for (std::size_t i = 0; i < clients; ++i) {
-    links.push_back(run(d::AddClientOrg{id, std::nullopt, "Client " + std::to_string(i),
-                                        "boss@client.example", d::PlanType::kTeamsMonthly, 10, "Default"},
-                        as(owner))
-                        .created_ids.at(1));
-  }
+  const ProviderWithClients p = provider_with_clients(*engine, "large", clients);
   const auto t0 = bench::Clock::now();
   for (std::size_t k = 0; k < cfg.client_updates; ++k) {
-    run(d::UpdateClientOrg{id, links[(k * 7919) % links.size()], "Renamed " + std::to_string(k),
-                           static_cast<int>(11 + k % 5)},
-        as(owner));
+    const d::UpdateClientOrg update{p.id, p.links[(k * 7919) % p.links.size()],
+                                    "Renamed " + std::to_string(k), static_cast<int>(11 + k % 5)};
+    unwrap(engine->execute(update, as(p.owner)), "UpdateClientOrg");
   }
   const double us = bench::seconds_since(t0) * 1e6 / static_cast<double>(cfg.client_updates);
   engine->close();

@@ -63,6 +63,19 @@ class RocksDbEventStoreTest : public ::testing::Test {
     return opened.ok() ? std::move(opened).value() : nullptr;
   }
 
+  // A store in `dir` on `disk`, whose faults a test turns on and off; nullptr
+  // (and a failure) if it does not open.
+  static std::unique_ptr<RocksDbEventStore> open_on(const std::shared_ptr<test::FaultyFileSystem>& disk,
+                                                    const std::string& dir,
+                                                    Durability durability = Durability::kSync) {
+    RocksDbOptions options;
+    options.durability = durability;
+    options.file_system = disk;
+    auto opened = RocksDbEventStore::open(dir, options);
+    EXPECT_TRUE(opened.ok()) << opened.status().to_string();
+    return opened.ok() ? std::move(opened).value() : nullptr;
+  }
+
   static void close_store(std::unique_ptr<RocksDbEventStore>& store) {
     Status closed = store->close();
     EXPECT_TRUE(closed.ok()) << closed.to_string();
@@ -771,32 +784,29 @@ TEST_F(RocksDbEventStoreTest, AFullDiskFailsAppendsWithAnIOErrorAndLosesNothingA
     SCOPED_TRACE(mode);
     const std::string dir = temp_dir_.child(mode);
     auto disk = std::make_shared<test::FaultyFileSystem>();
-    RocksDbOptions options;
-    options.durability = durability;
-    options.file_system = disk;
-    auto opened = RocksDbEventStore::open(dir, options);
-    ASSERT_TRUE(opened.ok()) << opened.status().to_string();
+    auto opened = open_on(disk, dir, durability);
+    ASSERT_NE(opened, nullptr);
     std::vector<AppendResult> acknowledged;
     for (int i = 0; i < 20; ++i) {
       acknowledged.push_back(append_ok(
-          **opened, make_request({make_write("item-" + std::to_string(i % 4), ExpectedVersion::any())})));
+          *opened, make_request({make_write("item-" + std::to_string(i % 4), ExpectedVersion::any())})));
     }
 
-    EXPECT_TRUE((*opened)->health().ok());
+    EXPECT_TRUE(opened->health().ok());
     disk->fill();
     for (int attempt = 0; attempt < 2; ++attempt) {
-      auto refused = (*opened)->append(make_request({make_write("item-0", ExpectedVersion::any())}));
+      auto refused = opened->append(make_request({make_write("item-0", ExpectedVersion::any())}));
       ASSERT_FALSE(refused.ok()) << "an append was acknowledged on a full disk";
       EXPECT_EQ(refused.status().code(), StatusCode::kIOError) << refused.status().to_string();
       EXPECT_THAT(refused.status().message(), HasSubstr("disk full: free space, then reopen the store"));
     }
     // A health check says why the store takes no appends.
-    EXPECT_EQ((*opened)->health().code(), StatusCode::kIOError);
-    EXPECT_THAT((*opened)->health().message(), HasSubstr("disk full: free space, then reopen the store"));
+    EXPECT_EQ(opened->health().code(), StatusCode::kIOError);
+    EXPECT_THAT(opened->health().message(), HasSubstr("disk full: free space, then reopen the store"));
     // Reads still answer, with what was acknowledged.
-    EXPECT_EQ(read_all_ok(**opened, 1, 100).size(), 20u);
-    (void)(*opened)->close();  // may report the same error
-    opened->reset();
+    EXPECT_EQ(read_all_ok(*opened, 1, 100).size(), 20u);
+    (void)opened->close();  // may report the same error
+    opened.reset();
 
     // Room again (the local file system, unhindered): everything acknowledged is there.
     RocksDbOptions plain;
@@ -830,12 +840,9 @@ TEST_F(RocksDbEventStoreTest, AFlushOntoAFullDiskStopsAppendsCleanlyAndLosesNoth
       SCOPED_TRACE(mode);
       const std::string dir = temp_dir_.child(mode);
       auto disk = std::make_shared<test::FaultyFileSystem>();
-      RocksDbOptions options;
-      options.durability = durability;
-      options.file_system = disk;
-      auto opened = RocksDbEventStore::open(dir, options);
-      ASSERT_TRUE(opened.ok()) << opened.status().to_string();
-      RocksDbEventStore& store = **opened;
+      auto opened = open_on(disk, dir, durability);
+      ASSERT_NE(opened, nullptr);
+      RocksDbEventStore& store = *opened;
       for (int i = 0; i < 30; ++i)
         append_ok(store, make_request({make_write("item-" + std::to_string(i % 3), ExpectedVersion::any())}));
 
@@ -868,7 +875,7 @@ TEST_F(RocksDbEventStoreTest, AFlushOntoAFullDiskStopsAppendsCleanlyAndLosesNoth
       EXPECT_THAT(store.health().message(), HasSubstr("disk full"));
       EXPECT_EQ(read_all_ok(store, 1, 1000).size(), acknowledged);
       (void)store.close();  // may report the same error
-      opened->reset();
+      opened.reset();
 
       RocksDbOptions plain;
       plain.durability = durability;
@@ -892,11 +899,9 @@ TEST_F(RocksDbEventStoreTest, ADiskFillingUnderConcurrentSyncedAppendsFailsThemC
     SCOPED_TRACE(round);
     const std::string dir = temp_dir_.child("filling-" + std::to_string(round));
     auto disk = std::make_shared<test::FaultyFileSystem>();
-    RocksDbOptions options;
-    options.file_system = disk;
-    auto opened = RocksDbEventStore::open(dir, options);
-    ASSERT_TRUE(opened.ok()) << opened.status().to_string();
-    RocksDbEventStore& store = **opened;
+    auto opened = open_on(disk, dir);
+    ASSERT_NE(opened, nullptr);
+    RocksDbEventStore& store = *opened;
     std::mutex mu;
     std::vector<AppendResult> acknowledged;
     std::atomic<int> failed{0};
@@ -923,7 +928,7 @@ TEST_F(RocksDbEventStoreTest, ADiskFillingUnderConcurrentSyncedAppendsFailsThemC
     disk->fill();
     for (auto& w : writers) w.join();
     (void)store.close();
-    opened->reset();
+    opened.reset();
 
     RocksDbOptions plain;
     auto reopened = RocksDbEventStore::open(dir, plain);
@@ -939,28 +944,26 @@ TEST_F(RocksDbEventStoreTest, ADiskFillingUnderConcurrentSyncedAppendsFailsThemC
 
 TEST_F(RocksDbEventStoreTest, AFailedSyncFailsTheAppendsWaitingForItAndEveryLaterOne) {
   auto disk = std::make_shared<test::FaultyFileSystem>();
-  RocksDbOptions options;  // sync durability
-  options.file_system = disk;
-  auto opened = RocksDbEventStore::open(dir_, options);
-  ASSERT_TRUE(opened.ok()) << opened.status().to_string();
+  auto opened = open_on(disk, dir_);  // sync durability
+  ASSERT_NE(opened, nullptr);
   for (int i = 0; i < 10; ++i)
-    append_ok(**opened, make_request({make_write("item-a", ExpectedVersion::any())}));
+    append_ok(*opened, make_request({make_write("item-a", ExpectedVersion::any())}));
 
   disk->fail_syncs();
   const AppendRequest in_flight = make_request({make_write("item-a", ExpectedVersion::exact(9))});
-  auto failed = (*opened)->append(in_flight);
+  auto failed = opened->append(in_flight);
   ASSERT_FALSE(failed.ok()) << "an append was acknowledged without a sync";
   EXPECT_EQ(failed.status().code(), StatusCode::kIOError);
   EXPECT_THAT(failed.status().message(), HasSubstr("re-submit them with the same command ids"));
-  auto later = (*opened)->append(make_request({make_write("item-b", ExpectedVersion::any())}));
+  auto later = opened->append(make_request({make_write("item-b", ExpectedVersion::any())}));
   ASSERT_FALSE(later.ok());
   EXPECT_EQ(later.status().code(), StatusCode::kIOError);
-  EXPECT_EQ((*opened)->health().code(), StatusCode::kIOError);
+  EXPECT_EQ(opened->health().code(), StatusCode::kIOError);
   // Readers never saw the unsynced event.
-  EXPECT_EQ((*opened)->last_position(), 10u);
-  EXPECT_EQ(read_all_ok(**opened, 1, 100).size(), 10u);
-  EXPECT_FALSE((*opened)->close().ok()) << "close reports that the log failed";
-  opened->reset();
+  EXPECT_EQ(opened->last_position(), 10u);
+  EXPECT_EQ(read_all_ok(*opened, 1, 100).size(), 10u);
+  EXPECT_FALSE(opened->close().ok()) << "close reports that the log failed";
+  opened.reset();
 
   // Reopened on a healthy disk: the acknowledged appends are there, and the one in
   // flight is exactly-once whichever way it went (its write reached the page cache).
@@ -983,19 +986,16 @@ TEST_F(RocksDbEventStoreTest, FailingReadsOfTableFilesAreIOErrorsAndNothingIsLos
   // reads fails with an I/O error, never with wrong data; the store does not stop
   // taking appends for it, and once reads work again everything is there.
   auto disk = std::make_shared<test::FaultyFileSystem>();
-  RocksDbOptions options;
-  options.file_system = disk;
   {
-    auto opened = RocksDbEventStore::open(dir_, options);
-    ASSERT_TRUE(opened.ok()) << opened.status().to_string();
+    auto first = open_on(disk, dir_);
+    ASSERT_NE(first, nullptr);
     for (int i = 0; i < 300; ++i)
-      append_ok(**opened,
-                make_request({make_write("item-" + std::to_string(i % 10), ExpectedVersion::any())}));
-    ASSERT_TRUE((*opened)->close().ok());  // the store flushes on close: all of it in table files
+      append_ok(*first, make_request({make_write("item-" + std::to_string(i % 10), ExpectedVersion::any())}));
+    ASSERT_TRUE(first->close().ok());  // the store flushes on close: all of it in table files
   }
-  auto opened = RocksDbEventStore::open(dir_, options);  // fresh caches
-  ASSERT_TRUE(opened.ok()) << opened.status().to_string();
-  RocksDbEventStore& store = **opened;
+  auto opened = open_on(disk, dir_);  // fresh caches
+  ASSERT_NE(opened, nullptr);
+  RocksDbEventStore& store = *opened;
 
   disk->fail_table_reads();
   auto all = store.read_all(1, 300);

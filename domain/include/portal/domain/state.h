@@ -84,6 +84,13 @@ struct ProviderUserLevel {
   std::size_t from = 0, to = 0;  // users [from, to)
   std::unordered_map<std::string, std::uint32_t, StringKeyHash, std::equal_to<>> by_email;
   std::unordered_map<ProviderUserId, std::uint32_t> by_id;
+
+  void reserve(std::size_t n) {
+    by_email.reserve(n);
+    by_id.reserve(n);
+  }
+  // The first one wins, as in a scan.
+  void add(const ProviderUser& u, std::uint32_t position);
 };
 using ProviderUserIndex = LeveledIndex<ProviderUserLevel>;
 
@@ -92,6 +99,12 @@ struct ClientLinkLevel {
   std::size_t from = 0, to = 0;  // clients [from, to)
   std::unordered_map<ProviderOrganizationId, std::uint32_t> by_id;
   std::unordered_map<OrganizationId, std::uint32_t> by_organization;
+
+  void reserve(std::size_t n) {
+    by_id.reserve(n);
+    by_organization.reserve(n);
+  }
+  void add(const ClientLink& c, std::uint32_t position);
 };
 using ClientLinkIndex = LeveledIndex<ClientLinkLevel>;
 
