@@ -13,12 +13,12 @@
 //   3k + 5  InviteProviderUsers: one service user
 #pragma once
 
-#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "derived_ids.h"
 #include "portal/api/engine.h"
 
 namespace portal::engine_crash {
@@ -26,22 +26,11 @@ namespace portal::engine_crash {
 namespace d = portal::domain;
 namespace es = portal::eventstore;
 
-inline std::uint64_t mix64(std::uint64_t x) {
-  x += 0x9e3779b97f4a7c15ull;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
-  return x ^ (x >> 31);
-}
-
-// 16 bytes from (seed, what, i), shaped as a version-4 UUID.
+// A version-4-shaped UUID from (seed, what, i).
 inline d::Uuid derived_uuid(std::uint64_t seed, std::uint64_t what, std::uint64_t i) {
+  using test_support::splitmix64;
   d::Uuid id;
-  const std::uint64_t a = mix64(seed ^ mix64(what) ^ mix64(i + 1));
-  const std::uint64_t b = mix64(a ^ 0x5bd1e995u);
-  for (int k = 0; k < 8; ++k) {
-    id.bytes[k] = static_cast<std::uint8_t>(a >> (8 * k));
-    id.bytes[8 + k] = static_cast<std::uint8_t>(b >> (8 * k));
-  }
+  id.bytes = test_support::bytes_from(seed ^ splitmix64(what) ^ splitmix64(i + 1));
   id.bytes[6] = static_cast<std::uint8_t>((id.bytes[6] & 0x0f) | 0x40);
   id.bytes[8] = static_cast<std::uint8_t>((id.bytes[8] & 0x3f) | 0x80);
   return id;
@@ -71,9 +60,8 @@ class Workload {
   explicit Workload(std::uint64_t seed) : seed_(seed), owner_(derived_uuid(seed, 1, 0)) {}
 
   es::CommandId command_id(std::uint64_t i) const {
-    const d::Uuid u = derived_uuid(seed_, 2, i);
     es::CommandId id;
-    std::copy(u.bytes.begin(), u.bytes.end(), id.bytes.begin());
+    id.bytes = derived_uuid(seed_, 2, i).bytes;
     return id;
   }
 

@@ -13,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "derived_ids.h"
 #include "portal/eventstore/types.h"
 
 namespace portal::eventstore::crash {
@@ -40,12 +41,7 @@ struct CommandSpec {
   friend bool operator==(const CommandSpec&, const CommandSpec&) = default;
 };
 
-inline std::uint64_t splitmix64(std::uint64_t x) {
-  x += 0x9E3779B97F4A7C15ull;
-  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
-  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
-  return x ^ (x >> 31);
-}
+using test_support::splitmix64;
 
 inline std::uint64_t fold(const Id16& id) {
   std::uint64_t h = 0;
@@ -56,12 +52,7 @@ inline std::uint64_t fold(const Id16& id) {
 // Sixteen bytes from two 64-bit mixes of `key`; never nil in practice.
 inline Id16 id_from(std::uint64_t key) {
   Id16 id;
-  std::uint64_t hi = splitmix64(key);
-  std::uint64_t lo = splitmix64(hi ^ 0x5555555555555555ull);
-  for (int i = 0; i < 8; ++i) {
-    id.bytes[i] = static_cast<std::uint8_t>(hi >> (8 * i));
-    id.bytes[8 + i] = static_cast<std::uint8_t>(lo >> (8 * i));
-  }
+  id.bytes = test_support::bytes_from(key);
   return id;
 }
 
